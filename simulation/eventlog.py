@@ -1,0 +1,63 @@
+"""The append-only event log: the model's only record. Stocks, flows and durations derive from it.
+
+Each record is ``(time_days, child_id, event, state, detail, value)``:
+
+* ``state`` is set when the event moves the child into a new state (one of ``STATES``); the child
+  stays there until its next state event. Non-state events (a referral, an ICPC, a placement, an
+  allocation) leave it empty.
+* ``detail`` qualifies the event (a placement type, an end reason, a team, ``initial`` for the
+  starting stock); ``value`` carries a number (a duration in days, prior CP plans, placement
+  flags: 1 = out of area, 2 = over 20 miles, summed).
+
+Children in the starting stock have their entry events back-dated (negative times), so durations
+and "time already spent" are honest and month 1 is already realistic; flows count only times >= 0.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+STATES = (
+    "early_help_waiting", "early_help", "assessment", "s47", "cin_plan", "cp_plan", "care",
+    "care_leaver", "closed", "left",
+)
+#: States counted by the CIN census as an open episode of need.
+CIN_CENSUS_STATES = ("assessment", "s47", "cin_plan", "cp_plan", "care")
+
+EVENTS = (
+    "referral", "early_help_queued", "early_help_started", "early_help_ended", "early_help_unserved",
+    "assessment_started", "assessment_completed", "s47_started", "icpc",
+    "cin_plan_started", "cin_plan_ended", "cp_plan_started", "cp_plan_ended",
+    "cla_started", "cla_ceased", "placement_started", "placement_ended", "placement_fallback",
+    "care_leaver_started", "staying_put_started", "staying_put_ended", "case_closed", "left",
+    "allocation_requested", "allocated", "deallocated",
+)
+
+COLUMNS = ("time_days", "child_id", "event", "state", "detail", "value")
+OUT_OF_AREA_FLAG = 1
+OVER_20_MILES_FLAG = 2
+
+
+class EventLog:
+    """Collects records during a run; converted to a DataFrame once, at the end."""
+
+    __slots__ = ("records",)
+
+    def __init__(self):
+        self.records: list[tuple] = []
+
+    def record(self, time_days: float, child_id: int, event: str, state: str = "",
+               detail: str = "", value: float = 0.0) -> None:
+        """Append one record (the hot path: a tuple append, nothing else)."""
+        self.records.append((time_days, child_id, event, state, detail, value))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The log as a DataFrame, ordered by time then by the order events happened."""
+        frame = pd.DataFrame.from_records(self.records, columns=list(COLUMNS))
+        frame["event"] = pd.Categorical(frame["event"], categories=EVENTS)
+        frame["state"] = frame["state"].astype(object)
+        frame["detail"] = frame["detail"].astype(object)
+        return frame.sort_values("time_days", kind="stable").reset_index(drop=True)

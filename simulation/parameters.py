@@ -1,0 +1,245 @@
+"""The parameters object: a frozen pydantic schema of everything a scenario can set.
+
+Every parameter carries its provenance: a ``source`` or an ``assumption`` with a plausible
+``range``. Units are in the names (``_days``, ``_per_year``, ``_prob``, ``_fte``). Categories
+(placement types, outcomes, exit reasons) are closed sets, so a typo is an error, not a new
+category.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+PLACEMENT_TYPES = (
+    "foster_inhouse", "foster_ifa", "foster_kinship", "residential", "supported",
+    "with_parents", "placed_for_adoption", "emergency",
+)
+PlacementType = Literal[
+    "foster_inhouse", "foster_ifa", "foster_kinship", "residential", "supported",
+    "with_parents", "placed_for_adoption", "emergency",
+]
+# What a child in care is first looked for: "foster" means in-house if a bed is free, else IFA.
+PlacementChoice = Literal["foster_kinship", "foster", "residential", "supported", "with_parents"]
+CeasedReason = Literal["returned_home", "sgo_cao", "adopted", "other"]
+AssessmentOutcome = Literal["not_in_need", "early_help", "in_need_closed", "cin_plan", "care"]
+CinPlanEnd = Literal["closed", "early_help", "s47", "care"]
+CpPlanEnd = Literal["cin_plan", "closed", "care"]
+AgeBand = Literal["0-4", "5-9", "10-15", "16-17"]
+AGE_BAND_BOUNDS = {"0-4": (0.0, 5.0), "5-9": (5.0, 10.0), "10-15": (10.0, 16.0), "16-17": (16.0, 18.0)}
+
+Key = TypeVar("Key")
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Provenance(BaseModel):
+    """Shared rule: a source, or an assumption with a range."""
+
+    model_config = _STRICT
+    source: str | None = None
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _has_provenance(self):
+        if bool(self.source) == bool(self.assumption):
+            raise ValueError("exactly one of 'source' or 'assumption' (with a 'range')")
+        if self.assumption and getattr(self, "range", None) is None:
+            raise ValueError("an assumption needs a plausible 'range'")
+        return self
+
+
+class Quantity(_Provenance):
+    """A number with provenance; ``value`` must lie within ``range`` when one is given."""
+
+    value: float
+    range: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _in_range(self):
+        if self.range is not None:
+            low, high = self.range
+            if not low <= self.value <= high:
+                raise ValueError(f"value inside its range [{low}, {high}]")
+        return self
+
+
+class NonNegative(Quantity):
+    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Positive(Quantity):
+    value: Annotated[float, Field(gt=0)]
+
+
+class Probability(Quantity):
+    value: Annotated[float, Field(ge=0, le=1)]
+
+
+class ProbabilityTable(_Provenance, Generic[Key]):
+    """Probabilities over a closed set of outcomes; they must sum to 1 (missing keys are 0)."""
+
+    value: dict[Key, Annotated[float, Field(ge=0, le=1)]]
+    range: dict[Key, tuple[float, float]] | None = None
+
+    @model_validator(mode="after")
+    def _sums_to_one(self):
+        total = sum(self.value.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-9):
+            raise ValueError(f"probabilities summing to 1 (they sum to {total:.6g})")
+        return self
+
+
+class ProbabilityByKey(_Provenance, Generic[Key]):
+    """A probability for each key of a closed set (they need not sum to 1); all keys required."""
+
+    value: dict[Key, Annotated[float, Field(ge=0, le=1)]]
+    range: dict[Key, tuple[float, float]] | None = None
+
+
+class PositiveByKey(_Provenance, Generic[Key]):
+    """A positive number for each key of a closed set."""
+
+    value: dict[Key, Annotated[float, Field(gt=0)]]
+    range: dict[Key, tuple[float, float]] | None = None
+
+
+class CountByYear(_Provenance):
+    """Counts by calendar year, e.g. the ONS mid-year population."""
+
+    value: dict[str, Annotated[float, Field(gt=0)]]
+    range: tuple[float, float] | None = None
+
+
+class _Section(BaseModel):
+    model_config = _STRICT
+
+
+class Population(_Section):
+    children_0_17_by_mid_year: CountByYear
+    growth_after_last_year_pct_per_year: Quantity
+
+
+class Referrals(_Section):
+    external_rate_per_year: NonNegative
+    nfa_at_referral_prob: Probability
+    age_band_prob: ProbabilityTable[AgeBand]
+    prior_cp_plan_prob: Probability
+    rereferral_after_nfa_prob: Probability
+    rereferral_after_plan_prob: Probability
+    rereferral_delay_mean_days: Positive
+
+
+class EarlyHelp(_Section):
+    capacity_families: NonNegative
+    partner_requests_per_year: NonNegative
+    duration_median_days: Positive
+    duration_lognormal_sigma: Positive
+    escalation_to_referral_prob: Probability
+    max_wait_days: Positive
+    unserved_referral_prob: Probability
+
+
+class Assessment(_Section):
+    duration_median_days: Positive
+    duration_lognormal_sigma: Positive
+    s47_prob: Probability
+    outcome_prob: ProbabilityTable[AssessmentOutcome]
+
+
+class Protection(_Section):
+    s47_to_icpc_days: Positive
+    icpc_after_s47_prob: Probability
+    cp_plan_after_icpc_prob: Probability
+    ended_before_first_review_prob: Probability
+    first_review_days: Positive
+    review_interval_days: Positive
+    end_at_first_review_prob: Probability
+    end_at_later_review_prob: Probability
+    end_prob: ProbabilityTable[CpPlanEnd]
+
+
+class ChildInNeedPlans(_Section):
+    duration_median_days: Positive
+    duration_lognormal_sigma: Positive
+    end_prob: ProbabilityTable[CinPlanEnd]
+
+
+class Care(_Section):
+    placement_choice_prob_under_16: ProbabilityTable[PlacementChoice]
+    placement_choice_prob_16_17: ProbabilityTable[PlacementChoice]
+    exit_mean_days_by_entry_age: PositiveByKey[AgeBand]
+    exit_reason_prob_under_5: ProbabilityTable[CeasedReason]
+    exit_reason_prob_5_to_17: ProbabilityTable[CeasedReason]
+    placed_for_adoption_before_order_days: Positive
+    out_of_area_prob: ProbabilityByKey[PlacementType]
+    over_20_miles_prob: ProbabilityByKey[PlacementType]
+    unstable_child_prob: Probability
+    breakdown_rate_per_year_unstable: NonNegative
+    breakdown_rate_per_year_stable: NonNegative
+    staying_put_prob: Probability
+    staying_put_mean_days: Positive
+    leaving_care_support_until_age_years: Positive
+
+
+class Capacity(_Section):
+    """Fixed capacity in this version; the workforce and placement issues make it dynamic."""
+
+    assessment_team_case_holding_fte: NonNegative
+    family_support_team_case_holding_fte: NonNegative
+    children_in_care_team_case_holding_fte: NonNegative
+    leaving_care_personal_adviser_fte: NonNegative
+    caseload_limit_cases_per_fte: Positive
+    personal_adviser_caseload_limit_per_fte: Positive
+    inhouse_foster_beds: NonNegative
+
+
+class PublishedStock(_Section):
+    """Stocks published for one 31 March, from which a run starting the next day begins."""
+
+    children_in_need: NonNegative
+    cp_plans_open: NonNegative
+    cp_prior_plan_prob: Probability
+    cla: NonNegative
+    cla_placement_mix: ProbabilityTable[PlacementType]
+    cla_age_band_prob: ProbabilityTable[AgeBand]
+    cla_elapsed_mean_days: Positive
+    care_leavers: NonNegative
+    staying_put: NonNegative
+    early_help_open_families: NonNegative
+
+
+class Scenario(BaseModel):
+    """The resolved, validated and frozen parameters of one scenario."""
+
+    model_config = _STRICT
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
+    description: str
+    start_date: dt.date
+    population: Population
+    referrals: Referrals
+    early_help: EarlyHelp
+    assessment: Assessment
+    protection: Protection
+    cin_plans: ChildInNeedPlans
+    care: Care
+    capacity: Capacity
+    initial_stock: dict[str, PublishedStock]
+
+    @model_validator(mode="after")
+    def _stock_for_start(self):
+        wanted = (self.start_date - dt.timedelta(days=1)).isoformat()
+        if wanted not in self.initial_stock:
+            known = ", ".join(sorted(self.initial_stock)) or "none"
+            raise ValueError(
+                f"a published stock for {wanted} (the day before start_date); have {known}"
+            )
+        return self
+
+    @property
+    def stock(self) -> PublishedStock:
+        """The published stock the run starts from."""
+        return self.initial_stock[(self.start_date - dt.timedelta(days=1)).isoformat()]
