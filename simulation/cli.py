@@ -1,0 +1,240 @@
+"""The ``cssim`` command line: ``cssim run SCENARIO --years N --replications R --seed S``.
+
+Owns argument checking, the choice of output folder, and the short plain-English summary printed
+after a run. The work itself is ``simulation.runner.run_experiment``.
+
+Covers
+------
+- Bad input (a missing or invalid scenario file, option values out of range, an unusable output
+  folder) prints ONE line, ``cssim: error: <message>``, on stderr and exits with code 2, before
+  any folder is created.
+- A run is built in a sibling folder ``<out>.partial/`` and moved to ``<out>`` with ``os.replace``
+  only when complete, so ``<out>`` is either absent or a whole run.
+
+Assumptions (output folder rules; cssim never deletes or overwrites a completed run)
+----------------------------------------------------------------------------------------
+- ``--out`` must not exist, or be an empty folder. A folder holding a completed run (it has
+  ``manifest.json``) or anything else is refused: choose another ``--out``.
+- If ``<out>.partial/`` exists, an earlier run was interrupted: without ``--resume`` cssim refuses
+  (and says so); with ``--resume`` it reuses the replications already there, after checking they
+  come from the same scenario, seed and years. ``--resume`` needs ``--out``, since the default
+  folder name holds a new timestamp each time.
+- Exit codes: 0 success; 1 a replication failed (finished ones are kept in ``.partial`` for
+  ``--resume``) or the output broke the contract; 2 bad input; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from simulation import contract, runner
+
+# (kpi, label) of the stocks reported after one year and at the end, in the order printed.
+HEADLINE_STOCKS = (
+    ("cla", "Children looked after"),
+    ("cp_plans_open", "Children on child protection plans"),
+    ("children_in_need", "Children in need"),
+)
+
+
+class CliFailure(click.ClickException):
+    """An error for the user, with its exit code (2 for bad input)."""
+
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _interval(row: pd.Series, fmt: str) -> str:
+    if row["n"] <= 1:
+        return f"{row['mean']:{fmt}} (one replication, no interval)"
+    return f"{row['mean']:{fmt}} (95% CI {row['ci95_low']:{fmt}} to {row['ci95_high']:{fmt}})"
+
+
+def _one_year_on(start: date) -> date:
+    """The last day of the first simulated year (calendar arithmetic; 29 February -> 28th)."""
+    try:
+        return start.replace(year=start.year + 1) - timedelta(days=1)
+    except ValueError:
+        return start.replace(year=start.year + 1, day=28)
+
+
+def _row_nearest(rows: pd.DataFrame, target: date) -> pd.Series:
+    gaps = rows["period"].map(lambda text: abs((date.fromisoformat(text) - target).days))
+    return rows.loc[gaps.idxmin()]  # idxmin keeps the first (earliest) on a tie
+
+
+def _covers_financial_year(label: str, start: date, last_day: date) -> bool:
+    """True when the run spans the whole of financial year ``label`` (1 April to 31 March)."""
+    first_year = int(label[2:6])
+    return start <= date(first_year, 4, 1) and date(first_year + 1, 3, 31) <= last_day
+
+
+def headline_lines(summary: pd.DataFrame, start: date) -> list[str]:
+    """Plain-English headline results from a summary frame; KPIs not present are left out.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        ``kpis_summary.csv`` as a frame.
+    start : date
+        Scenario start date.
+
+    Returns
+    -------
+    list of str
+        Stocks after one year and at the last month end, then referrals a year in the first and
+        last financial years the run covers in full. Periods are read from the data, so the
+        lines do not depend on how the model counts the length of a year.
+    """
+    lines = []
+    counted = summary[summary["n"] > 0]
+    monthly = counted[counted["period"].map(contract.is_month_end)]
+    if not monthly.empty:
+        last_day = date.fromisoformat(monthly["period"].max())
+        year_one = _one_year_on(start)
+        for kpi, label in HEADLINE_STOCKS:
+            rows = monthly[monthly["kpi"] == kpi]
+            if rows.empty:
+                continue
+            # A separate year-one figure only when the run is clearly longer than a year.
+            targets = [year_one, last_day] if (last_day - year_one).days > 180 else [last_day]
+            parts = [f"{_interval(row, ',.0f')} at {row['period']}"
+                     for row in (_row_nearest(rows, target) for target in targets)]
+            lines.append(f"{label}: " + "; ".join(parts) + ".")
+        referrals = counted[(counted["kpi"] == "referrals")
+                            & counted["period"].map(contract.is_financial_year)]
+        full = referrals[referrals["period"].map(
+            lambda label: _covers_financial_year(label, start, last_day))].sort_values("period")
+        if not full.empty:
+            chosen = full.iloc[[0, -1]] if len(full) > 1 else full
+            parts = [f"{_interval(row, ',.0f')} in {row['period']}" for _, row in chosen.iterrows()]
+            lines.append("Referrals a year: " + "; ".join(parts) + ".")
+    return lines or ["No headline KPIs (cla, cp_plans_open, children_in_need, referrals) found."]
+
+
+def _write_charts(folder: Path, summary: pd.DataFrame, scenario) -> None:
+    try:
+        from simulation import report
+    except ModuleNotFoundError as exc:
+        if exc.name != "simulation.report":
+            raise
+        click.echo("cssim: note: charts skipped (simulation.report is not available yet)",
+                   err=True)
+        return
+    try:
+        report.write_charts(folder, summary, scenario)
+    except Exception as exc:  # a failed chart must not lose a finished run
+        click.echo(f"cssim: warning: charts not written: {_one_line(exc)}", err=True)
+        return
+    runner.update_manifest_files(folder)
+
+
+def _load(scenario_path: Path):
+    if not scenario_path.is_file():
+        what = "is a folder, not a file" if scenario_path.is_dir() else "not found"
+        raise CliFailure(f"scenario file {what}: {scenario_path}")
+    from simulation.scenario import ScenarioError, load_scenario
+    try:
+        return load_scenario(scenario_path)
+    except (ScenarioError, OSError, ValueError) as exc:
+        raise CliFailure(_one_line(exc)) from None
+
+
+def _choose_folders(out: Path | None, scenario_name: str, resume: bool) -> tuple[Path, Path]:
+    if out is None:
+        if resume:
+            raise CliFailure("--resume needs --out: the folder of the run to continue")
+        safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", scenario_name) or "scenario"
+        out = Path("outputs") / f"{safe_name}-{datetime.now():%Y%m%d-%H%M%S}"
+    partial = out.with_name(out.name + ".partial")
+    if (out / contract.MANIFEST_FILE).is_file():
+        raise CliFailure(f"{out} already holds a completed run; choose another --out "
+                         "(cssim never overwrites a run)")
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())):
+        raise CliFailure(f"{out} already exists and is not an empty folder; choose another --out")
+    if partial.exists() and not resume:
+        raise CliFailure(f"an interrupted run is in {partial}; add --resume to continue it, "
+                         "or choose another --out")
+    return out, partial
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="cssim", prog_name="cssim")
+def cli() -> None:
+    """Simulate Southend-on-Sea's children's social care and write KPIs with intervals."""
+
+
+@cli.command("run")
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--years", type=click.FloatRange(min=0, min_open=True), required=True,
+              help="Simulated years from the scenario's start date.")
+@click.option("--replications", type=click.IntRange(min=1), required=True,
+              help="Independent replications (numbered 0 to R-1).")
+@click.option("--seed", type=click.IntRange(min=0), required=True,
+              help="Base seed; replication r uses streams derived from (seed, r).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder [default: outputs/<scenario>-<YYYYmmdd-HHMMSS>].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes; results do not depend on it.")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run in <out>.partial.")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def run_command(scenario_path: Path, years: float, replications: int, seed: int,
+                out: Path | None, workers: int, resume: bool, progress: bool) -> int:
+    """Run SCENARIO (a TOML file) and write the run folder."""
+    scenario = _load(scenario_path)
+    out, partial = _choose_folders(out, scenario.name, resume)
+    try:
+        result = runner.run_experiment(scenario, replications=replications, seed=seed,
+                                       years=years, workers=workers, out_dir=partial,
+                                       resume=resume, progress=progress)
+    except runner.RunFolderError as exc:
+        raise CliFailure(_one_line(exc)) from None
+    except runner.ReplicationError as exc:
+        raise CliFailure(f"{_one_line(exc)} (finished replications are kept in {partial}; "
+                         f"rerun with --resume --out {out})", exit_code=1) from None
+    _write_charts(partial, result.summary, scenario)
+    os.replace(partial, out)
+
+    minutes = result.total_wall_seconds / 60
+    click.echo(f"Scenario {scenario.name}: {replications} replication(s) of {years:g} years "
+               f"from {scenario.start_date.isoformat()}, seed {seed}, in {minutes:.1f} min.")
+    for line in headline_lines(result.summary, scenario.start_date):
+        click.echo(line)
+    click.echo(f"Results: {out}")
+    for problem in result.problems:
+        click.echo(f"cssim: warning: output breaks the contract: {problem}", err=True)
+    return 1 if result.problems else 0
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` and return the exit code (errors on one line)."""
+    try:
+        outcome = cli.main(args=argv, prog_name="cssim", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.format_message(), err=True)  # the help text is meant to be multi-line
+        return 2
+    except click.ClickException as exc:
+        click.echo(f"cssim: error: {_one_line(exc.format_message())}", err=True)
+        return exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("cssim: interrupted (finished replications are kept; rerun with --resume)",
+                   err=True)
+        return 130
+    return outcome if isinstance(outcome, int) else 0
+
+
+def main() -> None:
+    """Console entry point (``cssim``)."""
+    sys.exit(run_cli())

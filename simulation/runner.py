@@ -1,0 +1,364 @@
+"""Replications of one scenario, serial or parallel, resumable, written to the output contract.
+
+Owns the run folder's layout (``simulation.contract`` owns the names): per-replication files in
+``reps/``, then ``kpis_monthly.csv``, ``kpis_annual.csv``, ``kpis_summary.csv`` and
+``manifest.json`` built from them.
+
+Covers
+------
+- Replication r (numbered 0 to R-1) runs ``run_replication`` then ``replication_kpis`` and writes
+  ``reps/rep_000r_monthly.csv``, ``..._annual.csv`` and ``rep_000r.json`` (timing; written last,
+  so it marks the replication complete). Each file is written to a temporary file in the same
+  folder and moved into place with ``os.replace``, so a crash never leaves a half-written file.
+- ``resume=True`` skips replications already complete, after checking the folder belongs to the
+  same scenario (hash), seed and years.
+- The combined files are always rebuilt by reading the replication files in replication order, so
+  they are byte-identical whatever the worker count and whether or not the run was resumed.
+
+Assumptions
+-----------
+- Results depend only on (scenario, seed, replication): the model derives its random streams
+  from those, never from the process or worker it runs in.
+- Floats in the combined files are written with ``FLOAT_FORMAT`` (``%.10g``): ten significant
+  figures keep pennies on sums up to £100m, drop binary noise such as 0.30000000000000004, and
+  Python's correctly rounded formatting makes them the same on every platform. Replication files
+  keep full precision (shortest round-trip repr), so nothing is rounded twice.
+- Worker processes are started with "spawn" so that a worker sees only importable code (no state
+  inherited from the parent by fork) and behaves the same on Linux, macOS and Windows.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+from tqdm import tqdm
+
+from simulation import analysis, contract
+
+FLOAT_FORMAT = "%.10g"
+REPS_DIR = "reps"
+RUN_CONFIG_FILE = "run_config.json"  # inside reps/: what a resumed run must match
+
+
+class RunFolderError(ValueError):
+    """The output folder cannot be used as asked (one-line message naming the folder)."""
+
+
+class ReplicationError(RuntimeError):
+    """A replication failed; completed replications are kept so the run can be resumed."""
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What ``run_experiment`` did and where; ``summary`` is the ``kpis_summary.csv`` frame."""
+
+    out_dir: Path
+    scenario_name: str
+    replications: int
+    seed: int
+    years: float
+    replications_run: tuple[int, ...]
+    replications_reused: tuple[int, ...]
+    total_wall_seconds: float
+    problems: tuple[str, ...]
+    summary: pd.DataFrame = field(repr=False, compare=False)
+
+
+# --- the model interface, imported lazily so this module loads before the model exists and so
+# tests can replace these names with fakes (monkeypatch simulation.runner.<name>).
+def run_replication(scenario, seed: int, replication: int, years: float):
+    """Run one replication of the model (``simulation.model.run_replication``)."""
+    from simulation.model import run_replication as model_run_replication
+    return model_run_replication(scenario, seed, replication, years)
+
+
+def replication_kpis(result, scenario, years: float):
+    """Monthly and annual KPI frames of one replication (``simulation.metrics``)."""
+    from simulation.metrics import replication_kpis as metrics_replication_kpis
+    return metrics_replication_kpis(result, scenario, years)
+
+
+def scenario_hash(scenario) -> str:
+    """Hex digest of the resolved scenario (``simulation.scenario.scenario_hash``)."""
+    from simulation.scenario import scenario_hash as resolved_hash
+    return resolved_hash(scenario)
+
+
+def replicate_with_model(scenario, seed: int, replication: int, years: float):
+    """Run the model and derive KPIs: returns ``(monthly, annual, info)``.
+
+    ``info`` holds ``event_count`` and ``model_wall_seconds``. This is the default ``replicate``
+    of ``run_experiment``; it looks the model functions up at call time (see above).
+    """
+    result = run_replication(scenario, seed, replication, years)
+    monthly, annual = replication_kpis(result, scenario, years)
+    info = {"event_count": getattr(result, "event_count", None),
+            "model_wall_seconds": getattr(result, "wall_seconds", None)}
+    return monthly, annual, info
+
+
+# --- files --------------------------------------------------------------------------------------
+def rep_paths(reps_dir: Path, replication: int) -> dict[str, Path]:
+    """Paths of one replication's files: ``monthly``, ``annual`` and ``record`` (the marker)."""
+    stem = f"rep_{replication:04d}"
+    return {"monthly": reps_dir / f"{stem}_monthly.csv", "annual": reps_dir / f"{stem}_annual.csv",
+            "record": reps_dir / f"{stem}.json"}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    # Temp file in the same folder: os.replace is atomic only within one filesystem.
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_csv_atomic(frame: pd.DataFrame, path: Path, float_format: str | None = FLOAT_FORMAT):
+    """Write ``frame`` as CSV (no index, ``\\n`` line ends) atomically."""
+    _write_atomic(path, frame.to_csv(index=False, float_format=float_format, lineterminator="\n"))
+
+
+def _json_text(data) -> str:
+    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _tidy_kpis(frame: pd.DataFrame, period_col: str, scenario_name: str, replication: int):
+    wanted = [period_col, "kpi", "value"]
+    missing = [col for col in wanted if col not in frame.columns]
+    if missing:
+        raise ValueError(f"replication_kpis returned a frame without columns {missing}; "
+                         f"it has {list(frame.columns)}")
+    tidy = frame[wanted].copy()
+    if pd.api.types.is_datetime64_any_dtype(tidy[period_col]):
+        tidy[period_col] = tidy[period_col].dt.strftime("%Y-%m-%d")
+    tidy[period_col] = tidy[period_col].astype(str)
+    tidy["kpi"] = tidy["kpi"].astype(str)
+    tidy["value"] = tidy["value"].astype(float)
+    tidy.insert(0, "replication", replication)
+    tidy.insert(0, "scenario", scenario_name)
+    # A fixed row order inside each file keeps the combined files independent of metrics' order.
+    return tidy.sort_values([period_col, "kpi"], kind="mergesort").reset_index(drop=True)
+
+
+def run_one_replication(scenario, seed: int, replication: int, years: float, reps_dir: Path,
+                        replicate: Callable = replicate_with_model) -> dict:
+    """Run replication ``replication`` and write its files; returns its timing record."""
+    started = time.perf_counter()
+    monthly, annual, info = replicate(scenario, seed, replication, years)
+    paths = rep_paths(Path(reps_dir), replication)
+    write_csv_atomic(_tidy_kpis(monthly, "month_end", scenario.name, replication),
+                     paths["monthly"], float_format=None)
+    write_csv_atomic(_tidy_kpis(annual, "financial_year", scenario.name, replication),
+                     paths["annual"], float_format=None)
+    record = {"replication": replication, "wall_seconds": time.perf_counter() - started, **info}
+    _write_atomic(paths["record"], _json_text(record))  # last: marks the replication complete
+    return record
+
+
+def _read_rep(path: Path, period_col: str) -> pd.DataFrame:
+    dtypes = {"scenario": str, "replication": "int64", period_col: str, "kpi": str,
+              "value": "float64"}
+    # Only an empty value is missing: a KPI or scenario called "NA" stays a string.
+    return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={"value": [""]})
+
+
+@lru_cache(maxsize=1)
+def code_version() -> dict:
+    """Package version and git commit of the code in this process (cached: code loads once)."""
+    try:
+        version = metadata.version("cssim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    here = Path(__file__).resolve().parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(here), *args], capture_output=True,
+                                  text=True, timeout=10, check=True)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"cssim": version, "git_commit": commit,
+            "git_dirty": None if status is None else bool(status)}
+
+
+def _run_config(scenario, seed: int, years: float) -> dict:
+    return {"scenario_name": scenario.name, "scenario_hash": scenario_hash(scenario),
+            "seed": seed, "years": years}
+
+
+def _prepare_folder(out_dir: Path, config: dict, resume: bool) -> Path:
+    reps_dir = out_dir / REPS_DIR
+    config_path = reps_dir / RUN_CONFIG_FILE
+    if resume and config_path.is_file():
+        found = json.loads(config_path.read_text(encoding="utf-8"))
+        differ = sorted(key for key in config if found.get(key) != config[key])
+        if differ:
+            raise RunFolderError(f"{out_dir} holds a run with a different {', '.join(differ)}; "
+                                 "resume only with the same scenario, seed and years")
+    elif out_dir.exists() and any(out_dir.iterdir()):
+        what = "holds files but no run to resume" if resume else "is not empty"
+        raise RunFolderError(f"{out_dir} {what}; choose another output folder")
+    reps_dir.mkdir(parents=True, exist_ok=True)
+    if not config_path.is_file():
+        _write_atomic(config_path, _json_text(config))
+    return reps_dir
+
+
+def list_run_files(out_dir: Path) -> list[str]:
+    """Every file in the run folder as a sorted relative POSIX path (hidden temp files skipped)."""
+    out_dir = Path(out_dir)
+    return sorted(path.relative_to(out_dir).as_posix() for path in out_dir.rglob("*")
+                  if path.is_file() and not path.name.startswith("."))
+
+
+def update_manifest_files(out_dir: Path) -> None:
+    """Refresh ``files`` in the manifest, e.g. after charts were added to the folder."""
+    path = Path(out_dir) / contract.MANIFEST_FILE
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["files"] = sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE})
+    _write_atomic(path, _json_text(manifest))
+
+
+def _execute(todo, scenario, seed, years, reps_dir, replicate, workers, bar) -> dict[int, dict]:
+    records: dict[int, dict] = {}
+    if workers == 1 or len(todo) <= 1:
+        for replication in todo:
+            try:
+                records[replication] = run_one_replication(scenario, seed, replication, years,
+                                                           reps_dir, replicate)
+            except Exception as exc:
+                raise ReplicationError(f"replication {replication} failed: {exc}") from exc
+            bar.update(1)
+        return records
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+        futures = {pool.submit(run_one_replication, scenario, seed, replication, years,
+                               reps_dir, replicate): replication for replication in todo}
+        for future in as_completed(futures):
+            try:
+                records[futures[future]] = future.result()
+            except Exception as exc:
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise ReplicationError(f"replication {futures[future]} failed: {exc}") from exc
+            bar.update(1)
+    return records
+
+
+def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
+                   out_dir, resume: bool = False, progress: bool = True,
+                   replicate: Callable = replicate_with_model) -> RunSummary:
+    """Run replications 0..R-1 of ``scenario`` and write a run folder meeting the contract.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Frozen, validated scenario (needs ``name``, ``start_date`` and ``model_dump``).
+    replications : int
+        Number of replications R (at least 1); they are numbered 0 to R-1.
+    seed : int
+        Base seed (non-negative); replication r draws from streams derived from (seed, r).
+    years : float
+        Simulated years (positive).
+    workers : int
+        Processes to use; 1 runs in this process. Results do not depend on it.
+    out_dir : str or Path
+        Folder to write; must be absent or empty unless ``resume``.
+    resume : bool
+        Reuse complete replications already in ``out_dir`` (same scenario hash, seed, years).
+    progress : bool
+        Show a tqdm bar of replications done and time left on stderr.
+    replicate : callable
+        ``(scenario, seed, replication, years) -> (monthly, annual, info)``; a module-level
+        function when ``workers > 1``. Defaults to the model and metrics.
+
+    Returns
+    -------
+    RunSummary
+        Including ``problems`` from ``contract.validate_run_folder`` (empty when all is well).
+
+    Raises
+    ------
+    ValueError, RunFolderError, ReplicationError
+        Bad arguments; an unusable folder; a failed replication (finished ones are kept).
+    """
+    for name, value, least in (("replications", replications, 1), ("workers", workers, 1),
+                               ("seed", seed, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    if not years > 0:
+        raise ValueError(f"years must be positive, got {years!r}")
+    years = float(years)  # 5 and 5.0 must give the same manifest
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    clock = time.perf_counter()
+    out_dir = Path(out_dir)
+    config = _run_config(scenario, seed, years)
+    reps_dir = _prepare_folder(out_dir, config, resume)
+
+    wanted = range(replications)
+    done = [r for r in wanted if rep_paths(reps_dir, r)["record"].is_file()] if resume else []
+    todo = sorted(set(wanted) - set(done))
+    with tqdm(total=replications, initial=len(done), unit="rep", desc=scenario.name,
+              disable=not progress, file=sys.stderr) as bar:
+        _execute(todo, scenario, seed, years, reps_dir, replicate, workers, bar)
+
+    records = [json.loads(rep_paths(reps_dir, r)["record"].read_text(encoding="utf-8"))
+               for r in wanted]
+    monthly = pd.concat([_read_rep(rep_paths(reps_dir, r)["monthly"], "month_end")
+                         for r in wanted], ignore_index=True)
+    annual = pd.concat([_read_rep(rep_paths(reps_dir, r)["annual"], "financial_year")
+                        for r in wanted], ignore_index=True)
+    summary = pd.concat([analysis.summarise(monthly, "month_end"),
+                         analysis.summarise(annual, "financial_year")], ignore_index=True)
+    summary = summary.sort_values(["scenario", "period", "kpi"], kind="mergesort",
+                                  ignore_index=True)
+    write_csv_atomic(monthly[list(contract.MONTHLY_COLUMNS)], out_dir / contract.MONTHLY_FILE)
+    write_csv_atomic(annual[list(contract.ANNUAL_COLUMNS)], out_dir / contract.ANNUAL_FILE)
+    write_csv_atomic(summary, out_dir / contract.SUMMARY_FILE)
+
+    total_wall_seconds = time.perf_counter() - clock
+    manifest = {
+        **config,
+        "scenario": scenario.model_dump(mode="json"),
+        "replications": replications,
+        "start_date": scenario.start_date.isoformat(),
+        "code_version": code_version(),
+        "float_format": FLOAT_FORMAT,
+        "files": sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE}),
+        "timing": {  # the only part allowed to differ between identical runs
+            "started_at": started_at,
+            "total_wall_seconds": total_wall_seconds,
+            "wall_seconds_per_replication": [rec.get("wall_seconds") for rec in records],
+            "model_wall_seconds_per_replication": [rec.get("model_wall_seconds")
+                                                   for rec in records],
+            "event_counts": [rec.get("event_count") for rec in records],
+            "workers": workers,
+            "replications_reused": done,
+        },
+    }
+    _write_atomic(out_dir / contract.MANIFEST_FILE, _json_text(manifest))
+    return RunSummary(out_dir=out_dir, scenario_name=scenario.name, replications=replications,
+                      seed=seed, years=years, replications_run=tuple(todo),
+                      replications_reused=tuple(done), total_wall_seconds=total_wall_seconds,
+                      problems=tuple(contract.validate_run_folder(out_dir)), summary=summary)
