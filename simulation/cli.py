@@ -25,6 +25,7 @@ Assumptions (output folder rules; cssim never deletes or overwrites a completed 
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
@@ -126,7 +127,7 @@ def headline_lines(summary: pd.DataFrame, start: date) -> list[str]:
 
 def _write_charts(folder: Path, summary: pd.DataFrame, scenario) -> None:
     try:
-        from simulation import report
+        report = importlib.import_module("simulation.report")
     except ModuleNotFoundError as exc:
         if exc.name != "simulation.report":
             raise

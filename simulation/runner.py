@@ -29,6 +29,7 @@ Assumptions
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -241,29 +242,58 @@ def update_manifest_files(out_dir: Path) -> None:
     _write_atomic(path, _json_text(manifest))
 
 
-def _execute(todo, scenario, seed, years, reps_dir, replicate, workers, bar) -> dict[int, dict]:
-    records: dict[int, dict] = {}
+def _pack_scenario(scenario) -> tuple[str, str, str]:
+    """The scenario as (module, class name, resolved JSON) for worker processes.
+
+    Workers rebuild it from its resolved JSON rather than unpickling it: parametrised pydantic
+    generics do not pickle. Key order is kept (no sort_keys) and checked, because a model that
+    draws categories in table order gives different numbers for a reordered table even though
+    pydantic's ``==`` calls the two scenarios equal.
+    """
+    kind = type(scenario)
+    resolved = json.dumps(scenario.model_dump(mode="json"))
+    packed = (kind.__module__, kind.__qualname__, resolved)
+    if json.dumps(_unpack_scenario(packed).model_dump(mode="json")) != resolved:
+        raise ValueError(f"scenario {scenario.name!r} does not survive model_dump/model_validate "
+                         "unchanged, so it cannot be sent to worker processes; use workers=1")
+    return packed
+
+
+@lru_cache(maxsize=4)
+def _unpack_scenario(packed: tuple[str, str, str]):
+    module, qualname, resolved = packed
+    kind = importlib.import_module(module)
+    for part in qualname.split("."):
+        kind = getattr(kind, part)
+    return kind.model_validate(json.loads(resolved))
+
+
+def _run_packed(packed, seed, replication, years, reps_dir, replicate) -> dict:
+    return run_one_replication(_unpack_scenario(packed), seed, replication, years, reps_dir,
+                               replicate)
+
+
+def _execute(todo, scenario, seed, years, reps_dir, replicate, workers, bar) -> None:
     if workers == 1 or len(todo) <= 1:
         for replication in todo:
             try:
-                records[replication] = run_one_replication(scenario, seed, replication, years,
-                                                           reps_dir, replicate)
+                run_one_replication(scenario, seed, replication, years, reps_dir, replicate)
             except Exception as exc:
                 raise ReplicationError(f"replication {replication} failed: {exc}") from exc
             bar.update(1)
-        return records
+        return
+    packed = _pack_scenario(scenario)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
-        futures = {pool.submit(run_one_replication, scenario, seed, replication, years,
-                               reps_dir, replicate): replication for replication in todo}
+        futures = {pool.submit(_run_packed, packed, seed, replication, years, reps_dir,
+                               replicate): replication for replication in todo}
         for future in as_completed(futures):
             try:
-                records[futures[future]] = future.result()
+                future.result()
             except Exception as exc:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise ReplicationError(f"replication {futures[future]} failed: {exc}") from exc
             bar.update(1)
-    return records
 
 
 def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
@@ -317,7 +347,9 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     reps_dir = _prepare_folder(out_dir, config, resume)
 
     wanted = range(replications)
-    done = [r for r in wanted if rep_paths(reps_dir, r)["record"].is_file()] if resume else []
+    # Complete means all three files; a lost CSV reruns the replication rather than failing.
+    done = [r for r in wanted if all(path.is_file() for path in rep_paths(reps_dir, r).values())
+            ] if resume else []
     todo = sorted(set(wanted) - set(done))
     with tqdm(total=replications, initial=len(done), unit="rep", desc=scenario.name,
               disable=not progress, file=sys.stderr) as bar:

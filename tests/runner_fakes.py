@@ -65,7 +65,7 @@ def fake_replication_kpis(result, scenario, years):
     rng = np.random.default_rng([result.seed, result.replication, 1])
     ends = month_ends(scenario.start_date, years)
     count = len(ends)
-    referrals = rng.poisson(scenario.referrals_per_month, count).astype(float)
+    referrals = rng.poisson(getattr(scenario, "referrals_per_month", 200.0), count).astype(float)
     cla = 300 + np.cumsum(rng.integers(-5, 6, count)).astype(float)
     rereferral_pct = 100 * rng.beta(20, 70, count)
     rereferral_pct[0] = np.nan  # no 12-month history yet: a KPI may be missing in a month
@@ -102,3 +102,26 @@ def failing_replicate(scenario, seed, replication, years):
     if replication == 2:
         raise RuntimeError("simulated model failure in replication 2")
     return fake_replicate(scenario, seed, replication, years)
+
+
+def make_run(out_dir, replications=3, seed=5, years=2.0, workers=1, resume=False,
+             scenario=None, replicate=fake_replicate):
+    """A run folder written by the real runner with the fake model (quiet)."""
+    from simulation.runner import run_experiment
+
+    return run_experiment(scenario or FakeScenario(), replications=replications, seed=seed,
+                          years=years, workers=workers, out_dir=out_dir, resume=resume,
+                          progress=False, replicate=replicate)
+
+
+def folder_bytes(folder, pattern="*.csv"):
+    """{relative path: bytes} of the files matching ``pattern`` directly in ``folder``."""
+    from pathlib import Path
+
+    return {path.name: path.read_bytes() for path in sorted(Path(folder).glob(pattern))}
+
+
+class TableScenario(FakeScenario):
+    """A scenario with a probability table whose key order a model might draw in."""
+
+    outcome_prob: dict[str, float] = {"nfa": 0.5, "cin_plan": 0.3, "care": 0.2}
