@@ -169,6 +169,8 @@ class ChildInNeedPlans(_Section):
 
 
 class Care(_Section):
+    direct_entries_per_year: NonNegative
+    direct_entry_age_band_prob: ProbabilityTable[AgeBand]
     placement_choice_prob_under_16: ProbabilityTable[PlacementChoice]
     placement_choice_prob_16_17: ProbabilityTable[PlacementChoice]
     exit_mean_days_by_entry_age: PositiveByKey[AgeBand]
@@ -183,6 +185,14 @@ class Care(_Section):
     staying_put_prob: Probability
     staying_put_mean_days: Positive
     leaving_care_support_until_age_years: Positive
+
+    @model_validator(mode="after")
+    def _far_placements_are_out_of_area(self):
+        for placement, far in self.over_20_miles_prob.value.items():
+            if far > self.out_of_area_prob.value.get(placement, 0.0):
+                raise ValueError(f"over_20_miles_prob[{placement}] <= out_of_area_prob[{placement}] "
+                                 "(every placement over 20 miles is out of area)")
+        return self
 
 
 class Capacity(_Section):
@@ -201,6 +211,8 @@ class PublishedStock(_Section):
     """Stocks published for one 31 March, from which a run starting the next day begins."""
 
     children_in_need: NonNegative
+    referrals_in_year: NonNegative
+    rereferral_pct: NonNegative
     cp_plans_open: NonNegative
     cp_prior_plan_prob: Probability
     cla: NonNegative

@@ -22,6 +22,7 @@ import numpy as np
 STREAM_NAMES: tuple[str, ...] = (
     "referral.arrivals",
     "early_help.arrivals",
+    "care.direct_arrivals",
     "child.episode_draws",
     "child.care_journey",
     "initial.stock",

@@ -1,0 +1,137 @@
+"""Capacity that children compete for: caseload slots per team and in-house foster beds.
+
+Covers
+------
+* ``CaseloadTeam``: a team's case-holding capacity as slots (FTE x caseload limit). A child
+  either holds a slot or waits, first come first served. Plain counters and an ordered dict of
+  waiters: a ``simpy.Resource`` with hundreds of slots slows as it grows (release scans holders).
+* ``FosterBeds``: in-house foster places; a child takes a free bed or is placed elsewhere.
+
+Every allocation and release is written to the event log, so the rule "never more children
+allocated than slots" is checked from the record, not trusted.
+
+Assumptions
+-----------
+Headcount is fixed in this version; the workforce issue replaces slots with social workers.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from simulation.eventlog import EventLog
+
+
+class CaseloadTeam:
+    """Case-holding capacity of one team.
+
+    Parameters
+    ----------
+    env, log
+        The simulation environment and the event log.
+    name
+        Team name, written as the event detail (``assessment``, ``family_support``, ...).
+    slots
+        Children the team can hold at once.
+    """
+
+    def __init__(self, env: simpy.Environment, log: EventLog, name: str, slots: int):
+        self.env = env
+        self.log = log
+        self.name = name
+        self.slots = int(slots)
+        self.holders: set[int] = set()
+        self.waiting: dict[int, simpy.Event | None] = {}
+
+    def request(self, child_id: int, wait: bool = False) -> simpy.Event | None:
+        """Ask for a slot; returns an event to yield on only when ``wait`` and none is free.
+
+        Children who need not wait (a plan goes on while they are unallocated) are still queued
+        and get a worker when one frees up.
+        """
+        now = self.env.now
+        self.log.record(now, child_id, "allocation_requested", detail=self.name)
+        if len(self.holders) < self.slots and not self.waiting:
+            self.holders.add(child_id)
+            self.log.record(now, child_id, "allocated", detail=self.name)
+            return None
+        event = self.env.event() if wait else None
+        self.waiting[child_id] = event
+        return event
+
+    def release(self, child_id: int) -> None:
+        """The child leaves the team: free its slot or drop it from the queue."""
+        if child_id in self.waiting:
+            del self.waiting[child_id]
+            self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
+            return
+        if child_id not in self.holders:
+            return
+        self.holders.remove(child_id)
+        self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
+        while self.waiting and len(self.holders) < self.slots:
+            next_child = next(iter(self.waiting))
+            event = self.waiting.pop(next_child)
+            self.holders.add(next_child)
+            self.log.record(self.env.now, next_child, "allocated", detail=self.name)
+            if event is not None:
+                event.succeed()
+
+
+class FosterBeds:
+    """In-house foster places: a fixed pool in this version (the placement issue makes it live)."""
+
+    def __init__(self, beds: int):
+        self.beds = int(beds)
+        self.occupants: set[int] = set()
+
+    def take(self, child_id: int) -> bool:
+        """Give the child a bed if one is free; ``False`` means look elsewhere."""
+        if len(self.occupants) >= self.beds:
+            return False
+        self.occupants.add(child_id)
+        return True
+
+    def free(self, child_id: int) -> None:
+        """The child leaves the bed (a no-op for children not in one)."""
+        self.occupants.discard(child_id)
+
+
+class EarlyHelpPlaces:
+    """Families early help can hold at once, with a first-come-first-served queue.
+
+    Families who wait too long leave the queue (``cancel``); the pathway decides what happens to
+    them. Early help families are not social work cases, so no allocation events are logged.
+    """
+
+    def __init__(self, env: simpy.Environment, places: int):
+        self.env = env
+        self.places = int(places)
+        self.helped: set[int] = set()
+        self.waiting: dict[int, simpy.Event] = {}
+
+    def request(self, child_id: int) -> simpy.Event | None:
+        """Take a place now (``None``) or get an event that fires when one frees up."""
+        if len(self.helped) < self.places and not self.waiting:
+            self.helped.add(child_id)
+            return None
+        event = self.env.event()
+        self.waiting[child_id] = event
+        return event
+
+    def occupy(self, child_id: int) -> None:
+        """Seat a family of the starting stock (the stock may exceed places; nobody is evicted)."""
+        self.helped.add(child_id)
+
+    def cancel(self, child_id: int) -> None:
+        """A waiting family gives up."""
+        self.waiting.pop(child_id, None)
+
+    def release(self, child_id: int) -> None:
+        """A family's help ends; the longest-waiting family takes the place."""
+        self.helped.discard(child_id)
+        while self.waiting and len(self.helped) < self.places:
+            next_child = next(iter(self.waiting))
+            event = self.waiting.pop(next_child)
+            self.helped.add(next_child)
+            event.succeed()

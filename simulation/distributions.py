@@ -1,0 +1,65 @@
+"""Samplers that turn one uniform into a draw, so every draw is one slot of a child's block.
+
+Inverse-CDF sampling keeps common random numbers exact: the same uniform gives the same child the
+same assessment length or plan ending in every scenario, whatever else changes.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+from simulation.parameters import AGE_BAND_BOUNDS
+
+_INV_NORMAL = NormalDist().inv_cdf
+
+
+def age_band(age_years: float) -> str:
+    """The age band (``0-4``, ``5-9``, ``10-15``, ``16-17``) of an age in years."""
+    for band, (low, high) in AGE_BAND_BOUNDS.items():
+        if low <= age_years < high:
+            return band
+    return "16-17" if age_years >= 16 else "0-4"
+
+
+def lognormal(median: float, sigma: float, uniform: float) -> float:
+    """Inverse-CDF lognormal draw from one uniform (so a draw is one slot of a child's block)."""
+    uniform = min(max(uniform, 1e-12), 1 - 1e-12)
+    return median * math.exp(sigma * _INV_NORMAL(uniform))
+
+
+def exponential(mean: float, uniform: float) -> float:
+    """Inverse-CDF exponential draw."""
+    return -mean * math.log1p(-uniform)
+
+
+def cumulative(table: dict[str, float]) -> list[tuple[str, float]]:
+    """A probability table as (key, cumulative probability) pairs, for inverse-CDF choice."""
+    total, pairs = 0.0, []
+    for key, probability in table.items():
+        total += probability
+        pairs.append((key, total))
+    return pairs
+
+
+def choose(pairs: list[tuple[str, float]], uniform: float) -> str:
+    """Pick a key from cumulative pairs with one uniform."""
+    for key, upper in pairs:
+        if uniform < upper:
+            return key
+    return pairs[-1][0]
+
+
+def age_from_uniform(uniform: float, band_probabilities: dict[str, float]) -> float:
+    """An age in years from one uniform: the band by inverse CDF, the age within it uniformly.
+
+    The position of the uniform inside its band's slice is itself uniform, so one draw gives both.
+    """
+    lower = 0.0
+    for band, probability in band_probabilities.items():
+        if probability > 0 and uniform < lower + probability:
+            low, high = AGE_BAND_BOUNDS[band]
+            return low + (uniform - lower) / probability * (high - low)
+        lower += probability
+    low, high = AGE_BAND_BOUNDS[list(band_probabilities)[-1]]
+    return high - 1e-6

@@ -1,0 +1,275 @@
+"""KPIs of the output contract, derived in bulk from one replication's event log.
+
+Pure functions of data frames: no simpy. Stocks come from state intervals (a child is in a state
+from its state event to its next one), flows from event counts per month, and "last 12 months"
+measures from rolling sums. Month-end stocks are taken at the end of the month's last day.
+
+Definitions follow design.md section 3. Two conventions are ours and stated here:
+
+* **Partial first year.** A "last 12 months" measure in the first 11 months of a run uses the
+  months so far (rates are annualised by the days covered), since the model has no record of the
+  months before its start.
+* **Assessments within 45 working days** counts 45 working days as 63 calendar days (bank holidays
+  ignored).
+* **Annual values** are produced for complete financial years only: flows summed, stocks at 31
+  March, percentages over the year's events (not the mean of monthly values).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from simulation.eventlog import CIN_CENSUS_STATES
+from simulation.parameters import PLACEMENT_TYPES
+from simulation.population import financial_year_start, population_for_rates
+
+WITHIN_45_WORKING_DAYS = 63.0
+SOCIAL_WORK_TEAMS = ("assessment", "family_support", "children_in_care")
+CEASED_REASONS = ("returned_home", "sgo_cao", "adopted", "age_18", "other")
+THREE_MONTHS_DAYS = 91.0
+TWO_YEARS_DAYS = 730.0
+
+
+def month_ends(start_date: dt.date, horizon_days: float) -> list[dt.date]:
+    """Month ends whose whole day falls inside the run."""
+    ends, month = [], start_date.replace(day=1)
+    while True:
+        next_month = (month + dt.timedelta(days=32)).replace(day=1)
+        end = next_month - dt.timedelta(days=1)
+        if (end - start_date).days + 1 > horizon_days + 1e-9:
+            return ends
+        if end >= start_date:
+            ends.append(end)
+        month = next_month
+
+
+def intervals(rows: pd.DataFrame, key_cols: list[str]) -> pd.DataFrame:
+    """Each row's interval: from its time to the next row's time with the same key (or forever)."""
+    ordered = rows.sort_values([*key_cols, "time_days", "seq"], kind="stable")
+    following = ordered.groupby(key_cols, sort=False, observed=True)["time_days"].shift(-1)
+    result = ordered.assign(end_days=following.fillna(np.inf).to_numpy())
+    result["next_event"] = ordered.groupby(key_cols, sort=False, observed=True)["event"].shift(-1).astype(object)
+    return result
+
+
+def count_open(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """How many intervals [start, end) contain each time in ``at``."""
+    return (np.searchsorted(np.sort(starts), at, side="right")
+            - np.searchsorted(np.sort(ends), at, side="right"))
+
+
+class KpiBuilder:
+    """Computes every KPI for one replication's events."""
+
+    def __init__(self, events: pd.DataFrame, scenario, horizon_days: float):
+        self.events = events.assign(seq=np.arange(len(events)))
+        self.scenario = scenario
+        self.start = scenario.start_date
+        self.ends = month_ends(self.start, horizon_days)
+        self.at = np.array([(end - self.start).days + 1 for end in self.ends], dtype=float)
+        self.edges = np.concatenate([[0.0], self.at])
+        self.population = np.array([population_for_rates(scenario, end) for end in self.ends])
+        self.monthly: dict[str, np.ndarray] = {}
+        # Rolling-window numerators and denominators, kept so annual percentages use the events.
+        self.flows: dict[str, np.ndarray] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def per_month(self, mask: pd.Series) -> np.ndarray:
+        times = self.events.loc[mask, "time_days"].to_numpy()
+        return np.histogram(times, bins=self.edges)[0].astype(float)
+
+    def event_mask(self, name: str, detail: str | None = None) -> pd.Series:
+        mask = self.events["event"] == name
+        if detail is not None:
+            mask &= self.events["detail"] == detail
+        return mask
+
+    def flow(self, kpi: str, mask: pd.Series, publish: bool = True) -> np.ndarray:
+        counts = self.per_month(mask)
+        self.flows[kpi] = counts
+        if publish:
+            self.monthly[kpi] = counts
+        return counts
+
+    def rolling(self, values: np.ndarray) -> np.ndarray:
+        return pd.Series(values).rolling(12, min_periods=1).sum().to_numpy()
+
+    def percent(self, numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(denominator > 0, 100.0 * numerator / np.maximum(denominator, 1e-12), np.nan)
+
+    def covered_days(self) -> np.ndarray:
+        window_start = np.maximum(self.at - 365.0, 0.0)
+        return self.at - window_start
+
+    # ------------------------------------------------------------------ KPI groups
+    def state_stocks(self) -> None:
+        states = intervals(self.events[self.events["state"] != ""], ["child_id"])
+        open_by_state = {
+            state: count_open(group["time_days"].to_numpy(), group["end_days"].to_numpy(), self.at)
+            for state, group in states.groupby("state", observed=True)
+        }
+        zero = np.zeros(len(self.at))
+        get = lambda state: open_by_state.get(state, zero).astype(float)  # noqa: E731
+        self.monthly["cin_plans_open"] = get("cin_plan")
+        self.monthly["children_in_need"] = sum(get(state) for state in CIN_CENSUS_STATES)
+        self.monthly["cp_plans_open"] = get("cp_plan")
+        self.monthly["cla"] = get("care")
+        self.monthly["early_help_open"] = get("early_help")
+        self.monthly["early_help_waiting"] = get("early_help_waiting")
+        self.monthly["care_leavers"] = get("care_leaver")
+        per_10k = 10_000 / self.population
+        self.monthly["cin_rate_per_10k"] = self.monthly["children_in_need"] * per_10k
+        self.monthly["cp_rate_per_10k"] = self.monthly["cp_plans_open"] * per_10k
+        self.monthly["cla_rate_per_10k"] = self.monthly["cla"] * per_10k
+        cin = states[states["state"] == "cin_plan"]
+        # Plans open now that began two or more years ago: open at t-2y and still open at t.
+        starts, ends = cin["time_days"].to_numpy(), cin["end_days"].to_numpy()
+        long_plans = np.array([np.sum((starts <= t - TWO_YEARS_DAYS) & (ends > t)) for t in self.at], dtype=float)
+        self.monthly["cin_plans_over_2y_pct"] = self.percent(long_plans, self.monthly["cin_plans_open"])
+
+    def referral_flows(self) -> None:
+        referrals = self.flow("referrals", self.event_mask("referral"))
+        rereferrals = self.flow("rereferrals", self.event_mask("referral", "rereferral"))
+        self.monthly["referral_rate_per_10k"] = (self.rolling(referrals) * 365.0 / self.covered_days()
+                                                 * 10_000 / self.population)
+        self.monthly["rereferral_pct"] = self.percent(self.rolling(rereferrals), self.rolling(referrals))
+        self.flow("early_help_started", self.event_mask("early_help_started") & (self.events["detail"] != "initial"))
+        completed = self.events["event"] == "assessment_completed"
+        done = self.flow("assessments_completed", completed)
+        in_time = self.flow("assessments_within_45wd", completed & (self.events["value"] <= WITHIN_45_WORKING_DAYS),
+                            publish=False)
+        self.monthly["assessments_within_45wd_pct"] = self.percent(self.rolling(in_time), self.rolling(done))
+        self.flow("s47_enquiries", self.event_mask("s47_started"))
+        self.flow("icpcs", self.event_mask("icpc"))
+
+    def protection_flows(self) -> None:
+        events = self.events
+        started = self.flow("cp_plans_started", self.event_mask("cp_plan_started"))
+        repeat = self.flow("cp_plans_second", self.event_mask("cp_plan_started") & (events["value"] > 0), publish=False)
+        self.monthly["cp_second_or_subsequent_pct"] = self.percent(self.rolling(repeat), self.rolling(started))
+        ended_mask = self.event_mask("cp_plan_ended")
+        ended = self.flow("cp_plans_ended", ended_mask)
+        short = self.flow("cp_ended_under_3m", ended_mask & (events["value"] < THREE_MONTHS_DAYS), publish=False)
+        long = self.flow("cp_ended_over_2y", ended_mask & (events["value"] >= TWO_YEARS_DAYS), publish=False)
+        self.monthly["cp_ended_under_3m_pct"] = self.percent(self.rolling(short), self.rolling(ended))
+        self.monthly["cp_ended_over_2y_pct"] = self.percent(self.rolling(long), self.rolling(ended))
+
+    def care_flows(self) -> None:
+        self.flow("cla_started", self.event_mask("cla_started"))
+        self.flow("cla_ceased", self.event_mask("cla_ceased"))
+        for reason in CEASED_REASONS:
+            self.flow(f"cla_ceased_{reason}", self.event_mask("cla_ceased", reason))
+        placements = intervals(self.events[self.events["event"].isin(["placement_started", "placement_ended"])],
+                               ["child_id"])
+        current = placements[placements["event"] == "placement_started"]
+        starts, ends = current["time_days"].to_numpy(), current["end_days"].to_numpy()
+        for placement in PLACEMENT_TYPES:
+            of_type = (current["detail"] == placement).to_numpy()
+            self.monthly[f"cla_placement_{placement}"] = count_open(starts[of_type], ends[of_type], self.at).astype(float)
+        flags = current["value"].to_numpy().astype(int)
+        placed = count_open(starts, ends, self.at).astype(float)
+        out = count_open(starts[(flags & 1) > 0], ends[(flags & 1) > 0], self.at)
+        far = count_open(starts[(flags & 2) > 0], ends[(flags & 2) > 0], self.at)
+        self.monthly["cla_out_of_area_pct"] = self.percent(out, placed)
+        self.monthly["cla_over_20_miles_pct"] = self.percent(far, placed)
+        # A move: a placement that starts as the child's previous one ends (not a first placement).
+        ordered = placements.sort_values(["child_id", "time_days", "seq"], kind="stable")
+        previous_event = ordered.groupby("child_id")["event"].shift(1).astype(object)
+        previous_time = ordered.groupby("child_id")["time_days"].shift(1)
+        is_move = ((ordered["event"] == "placement_started") & (previous_event == "placement_ended")
+                   & (previous_time == ordered["time_days"]))
+        moves = np.histogram(ordered.loc[is_move, "time_days"], bins=self.edges)[0].astype(float)
+        self.flows["placement_moves"] = self.monthly["placement_moves"] = moves
+        # DfE: children looked after at the date with three or more placements in the 12 months.
+        child_codes = current["child_id"].to_numpy()
+        three_plus = []
+        for t in self.at:
+            in_window = (starts <= t) & (ends > t - 365.0)
+            now = (starts <= t) & (ends > t)
+            counts = pd.Series(child_codes[in_window]).value_counts()
+            present = np.unique(child_codes[now])
+            three_plus.append(100.0 * np.mean(counts.reindex(present).fillna(0).to_numpy() >= 3) if len(present) else np.nan)
+        self.monthly["cla_3plus_placements_pct"] = np.array(three_plus)
+        staying = intervals(self.events[self.events["event"].isin(["staying_put_started", "staying_put_ended"])],
+                            ["child_id"])
+        staying = staying[staying["event"] == "staying_put_started"]
+        self.monthly["staying_put"] = count_open(staying["time_days"].to_numpy(), staying["end_days"].to_numpy(),
+                                                 self.at).astype(float)
+
+    def allocation(self) -> None:
+        rows = self.events[self.events["event"].isin(["allocation_requested", "allocated", "deallocated"])]
+        rows = intervals(rows, ["child_id", "detail"])
+        social_work = rows["detail"].isin(SOCIAL_WORK_TEAMS)
+        waiting = rows[social_work & (rows["event"] == "allocation_requested")]
+        held = rows[social_work & (rows["event"] == "allocated")]
+        self.monthly["children_awaiting_allocation"] = count_open(
+            waiting["time_days"].to_numpy(), waiting["end_days"].to_numpy(), self.at).astype(float)
+        cases = count_open(held["time_days"].to_numpy(), held["end_days"].to_numpy(), self.at)
+        cap = self.scenario.capacity
+        fte = (cap.assessment_team_case_holding_fte.value + cap.family_support_team_case_holding_fte.value
+               + cap.children_in_care_team_case_holding_fte.value)
+        self.monthly["sw_caseload_mean"] = cases / fte if fte > 0 else np.full(len(self.at), np.nan)
+
+    # ------------------------------------------------------------------ outputs
+    def build(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        self.state_stocks()
+        self.referral_flows()
+        self.protection_flows()
+        self.care_flows()
+        self.allocation()
+        return self.monthly_frame(), self.annual_frame()
+
+    def monthly_frame(self) -> pd.DataFrame:
+        labels = [end.isoformat() for end in self.ends]
+        frames = [pd.DataFrame({"month_end": labels, "kpi": kpi, "value": values})
+                  for kpi, values in self.monthly.items()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["month_end", "kpi", "value"])
+
+    def annual_frame(self) -> pd.DataFrame:
+        fy = np.array([financial_year_start(end) for end in self.ends])
+        rows = []
+        for year in sorted(set(fy.tolist())):
+            months = np.flatnonzero(fy == year)
+            if len(months) != 12:
+                continue  # complete financial years only
+            label = f"FY{year}-{(year + 1) % 100:02d}"
+            march = months[-1]
+            total = {kpi: counts[months].sum() for kpi, counts in self.flows.items()}
+            for kpi, values in self.monthly.items():
+                if kpi in total:
+                    value = total[kpi]
+                elif kpi == "referral_rate_per_10k":
+                    value = total["referrals"] * 10_000 / self.population[march]
+                else:
+                    value = values[march]  # stocks and "at 31 March" measures
+                rows.append((label, kpi, float(value)))
+            ratio = lambda top, bottom: 100.0 * total[top] / total[bottom] if total[bottom] else np.nan  # noqa: E731
+            overrides = {
+                "rereferral_pct": ratio("rereferrals", "referrals"),
+                "assessments_within_45wd_pct": ratio("assessments_within_45wd", "assessments_completed"),
+                "cp_second_or_subsequent_pct": ratio("cp_plans_second", "cp_plans_started"),
+                "cp_ended_under_3m_pct": ratio("cp_ended_under_3m", "cp_plans_ended"),
+                "cp_ended_over_2y_pct": ratio("cp_ended_over_2y", "cp_plans_ended"),
+            }
+            rows = [(fy_label, kpi, overrides[kpi] if fy_label == label and kpi in overrides else value)
+                    for fy_label, kpi, value in rows]
+        return pd.DataFrame(rows, columns=["financial_year", "kpi", "value"])
+
+
+def replication_kpis(result, scenario, years: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly and annual KPIs (long format) of one replication.
+
+    Parameters
+    ----------
+    result
+        A ``model.ReplicationResult``.
+    scenario
+        The scenario it ran.
+    years
+        Unused (the horizon is carried by the result); kept for the runner's call signature.
+    """
+    return KpiBuilder(result.events, scenario, result.horizon_days).build()

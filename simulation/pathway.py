@@ -1,0 +1,288 @@
+"""The simpy processes of a child's journey: referral, early help, assessment, s.47, plans, care.
+
+Covers
+------
+* A referral episode runs as one process through stages (assessment, s.47, CIN plan, CP plan,
+  care, early help); each stage is a generator that returns the name of the next stage, so a
+  child's path reads as the flow diagram in design.md section 1.
+* Routing and intended durations come from the child's own episode draws (``streams``), so the
+  same children make the same choices in every scenario (common random numbers).
+* Only events that change a child's state are scheduled: one timeout per stage, one per placement
+  move. Stocks and rates are derived from the event log afterwards, never polled.
+
+Assumptions
+-----------
+* Assessment starts when a social worker is allocated; its length counts from referral, so a wait
+  for allocation shows as a slower assessment. Plans and care go on while a child is unallocated.
+* A child referred for s.47 is assessed alongside the enquiry (its assessment completes at the
+  conference decision).
+* Plans close at 18; care ends at 18 and the young person becomes a care leaver to 21.
+* Exits from care other than at 18 follow a constant hazard by age at entry (so the time already
+  spent by children in the starting stock needs no adjustment: it is memoryless).
+"""
+
+from __future__ import annotations
+
+import math
+
+from simulation.capacity import CaseloadTeam, EarlyHelpPlaces, FosterBeds
+from simulation.care import CareJourneys
+from simulation.distributions import choose, cumulative, exponential, lognormal
+from simulation.entities import Child
+from simulation.eventlog import EventLog
+from simulation.parameters import Scenario
+from simulation.streams import EpisodeDraws, Streams
+
+YEAR_DAYS = 365.0
+
+
+class Journeys(CareJourneys):
+    """The processes children run through, bound to one replication's environment and capacity."""
+
+    def __init__(self, env, log: EventLog, streams: Streams, scenario: Scenario,
+                 teams: dict[str, CaseloadTeam], early_help: EarlyHelpPlaces, beds: FosterBeds):
+        self.env, self.log, self.streams = env, log, streams
+        self.teams, self.early_help_places, self.beds = teams, early_help, beds
+        self.team_of: dict[int, str] = {}
+        # Plain floats and lists for the hot path; the frozen scenario stays the source of truth.
+        ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,
+                                        scenario.protection, scenario.cin_plans, scenario.care)
+        self.p_nfa_at_referral = ref.nfa_at_referral_prob.value
+        self.p_rereferral = {"nfa": ref.rereferral_after_nfa_prob.value,
+                             "plan": ref.rereferral_after_plan_prob.value}
+        self.rereferral_delay_mean = ref.rereferral_delay_mean_days.value
+        self.eh_median, self.eh_sigma = eh.duration_median_days.value, eh.duration_lognormal_sigma.value
+        self.p_eh_escalation = eh.escalation_to_referral_prob.value
+        self.eh_max_wait = eh.max_wait_days.value
+        self.p_eh_unserved_referral = eh.unserved_referral_prob.value
+        self.assess_median, self.assess_sigma = ass.duration_median_days.value, ass.duration_lognormal_sigma.value
+        self.p_s47 = ass.s47_prob.value
+        self.assessment_outcomes = cumulative(ass.outcome_prob.value)
+        self.s47_days = pro.s47_to_icpc_days.value
+        self.p_icpc, self.p_cp_after_icpc = pro.icpc_after_s47_prob.value, pro.cp_plan_after_icpc_prob.value
+        self.p_cp_early = pro.ended_before_first_review_prob.value
+        self.cp_first_review, self.cp_interval = pro.first_review_days.value, pro.review_interval_days.value
+        self.p_cp_end_first, self.p_cp_end_later = pro.end_at_first_review_prob.value, pro.end_at_later_review_prob.value
+        self.cp_endings = cumulative(pro.end_prob.value)
+        self.cin_median, self.cin_sigma = cin.duration_median_days.value, cin.duration_lognormal_sigma.value
+        self.cin_endings = cumulative(cin.end_prob.value)
+        self.choice_under_16 = cumulative(care.placement_choice_prob_under_16.value)
+        self.choice_16_17 = cumulative(care.placement_choice_prob_16_17.value)
+        self.care_exit_mean = care.exit_mean_days_by_entry_age.value
+        self.exit_reason_under_5 = cumulative(care.exit_reason_prob_under_5.value)
+        self.exit_reason_5_17 = cumulative(care.exit_reason_prob_5_to_17.value)
+        self.pfa_days = care.placed_for_adoption_before_order_days.value
+        self.p_out_of_area, self.p_over_20 = care.out_of_area_prob.value, care.over_20_miles_prob.value
+        self.p_unstable = care.unstable_child_prob.value
+        self.move_rate = {True: care.breakdown_rate_per_year_unstable.value / YEAR_DAYS,
+                          False: care.breakdown_rate_per_year_stable.value / YEAR_DAYS}
+        self.p_staying_put, self.staying_put_mean = care.staying_put_prob.value, care.staying_put_mean_days.value
+        self.leaving_care_age = care.leaving_care_support_until_age_years.value
+        self.stages = {"assessment": self.assessment, "s47_referral": self.s47_from_referral,
+                       "s47_cin": self.s47_from_plan, "cin_plan": self.cin_plan,
+                       "cp_plan": self.cp_plan, "care": self.care_from_plan,
+                       "early_help": self.step_down_to_early_help}
+        self.stages_with_progress = {"assessment": self.assessment, "cin_plan": self.cin_plan,
+                                     "cp_plan": self.cp_plan}
+
+    # ----------------------------------------------------------------- team membership
+    def join_team(self, child: Child, team: str | None, wait: bool = False):
+        """Move the child's case to ``team`` (or out of social work when ``None``)."""
+        current = self.team_of.get(child.child_id)
+        if current == team:
+            return None
+        if current is not None:
+            self.teams[current].release(child.child_id)
+            del self.team_of[child.child_id]
+        if team is None:
+            return None
+        self.team_of[child.child_id] = team
+        return self.teams[team].request(child.child_id, wait=wait)
+
+    # ----------------------------------------------------------------- referral episodes
+    def referral(self, child: Child, delay_days: float = 0.0):
+        """A referral episode: front door decision, then stages until the case closes."""
+        if delay_days > 0:
+            yield self.env.timeout(delay_days)
+        now = self.env.now
+        if child.age_years(now) >= 18:
+            return
+        draws = self.streams.episode_block(child.child_id, child.referral_episodes)
+        child.referral_episodes += 1
+        repeat = child.last_referral_day is not None and now - child.last_referral_day <= YEAR_DAYS
+        self.log.record(now, child.child_id, "referral", detail="rereferral" if repeat else "first")
+        child.last_referral_day = now
+        if draws.uniform("nfa_at_referral") < self.p_nfa_at_referral:
+            self.close(child, "nfa_at_referral", "nfa", draws)
+            return
+        yield from self.run_stages(child, draws, "assessment")
+
+    def run_stages(self, child: Child, draws: EpisodeDraws, stage: str | None):
+        """Drive a child through stages; each returns the next stage, or ``None`` when closed."""
+        while stage is not None:
+            stage = yield from self.stages[stage](child, draws)
+
+    def close(self, child: Child, reason: str, kind: str | None, draws_uniforms) -> None:
+        """Close the case; the child may be referred again later (``kind`` picks the chance)."""
+        now = self.env.now
+        self.join_team(child, None)
+        self.log.record(now, child.child_id, "case_closed", state="closed", detail=reason)
+        if kind is None:
+            return
+        take = draws_uniforms.uniform if isinstance(draws_uniforms, EpisodeDraws) else None
+        u_return = take("rereferral") if take else float(draws_uniforms.random())
+        if u_return < self.p_rereferral[kind]:
+            u_delay = take("rereferral_delay") if take else float(draws_uniforms.random())
+            delay = exponential(self.rereferral_delay_mean, u_delay)
+            if child.age_years(now + delay) < 18:
+                self.env.process(self.referral(child, delay))
+
+    def assessment(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
+                   total_days: float | None = None):
+        """Assessment from referral: wait for a social worker, then assess or start a s.47."""
+        referred = self.env.now - elapsed_days
+        self.log.record(referred, child.child_id, "assessment_started", state="assessment",
+                        detail="initial" if elapsed_days else "")
+        allocation = self.join_team(child, "assessment", wait=True)
+        if allocation is not None:
+            yield allocation
+        if draws.uniform("s47") < self.p_s47:
+            return "s47_referral"
+        if total_days is None:
+            total_days = lognormal(self.assess_median, self.assess_sigma, draws.uniform("assessment_duration"))
+        yield self.env.timeout(max(total_days - elapsed_days, 0.0))
+        return self.assessment_outcome(child, draws, referred)
+
+    def resume(self, child: Child, draws: EpisodeDraws, stage: str, **progress):
+        """Continue a starting-stock child from part-way through ``stage``, then as usual."""
+        following = yield from self.stages_with_progress[stage](child, draws, **progress)
+        yield from self.run_stages(child, draws, following)
+
+    def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float):
+        outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
+        self.log.record(self.env.now, child.child_id, "assessment_completed", detail=outcome,
+                        value=self.env.now - referred)
+        if outcome in ("not_in_need", "in_need_closed"):
+            self.close(child, outcome, "nfa", draws)
+            return None
+        return outcome
+
+    def s47_enquiry(self, child: Child, draws: EpisodeDraws):
+        """Strategy discussion and enquiry to the conference decision; True when a CP plan follows."""
+        self.log.record(self.env.now, child.child_id, "s47_started", state="s47")
+        yield self.env.timeout(self.s47_days)
+        if draws.uniform("icpc") >= self.p_icpc:
+            return None
+        self.log.record(self.env.now, child.child_id, "icpc")
+        return draws.uniform("cp_after_icpc") < self.p_cp_after_icpc
+
+    def s47_from_referral(self, child: Child, draws: EpisodeDraws):
+        referred = child.last_referral_day
+        to_plan = yield from self.s47_enquiry(child, draws)
+        if to_plan is None:
+            return self.assessment_outcome(child, draws, referred)
+        self.log.record(self.env.now, child.child_id, "assessment_completed",
+                        detail="cp_plan" if to_plan else "cin_plan", value=self.env.now - referred)
+        return "cp_plan" if to_plan else "cin_plan"
+
+    def s47_from_plan(self, child: Child, draws: EpisodeDraws):
+        to_plan = yield from self.s47_enquiry(child, draws)
+        return "cp_plan" if to_plan else "cin_plan"
+
+    def _until_18(self, child: Child, duration: float) -> tuple[float, bool]:
+        left = child.day_of_birthday(18) - self.env.now
+        return (left, True) if duration >= left else (duration, False)
+
+    def cin_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
+                 total_days: float | None = None):
+        """A Child in Need plan (s.17); ``elapsed_days``/``total_days`` for the starting stock."""
+        now = self.env.now
+        self.join_team(child, "family_support")
+        self.log.record(now - elapsed_days, child.child_id, "cin_plan_started", state="cin_plan",
+                        detail="initial" if elapsed_days else "")
+        if total_days is None:
+            total_days = lognormal(self.cin_median, self.cin_sigma, draws.uniform("cin_duration"))
+        remaining, aged_out = self._until_18(child, total_days - elapsed_days)
+        yield self.env.timeout(max(remaining, 0.0))
+        ending = "age_18" if aged_out else choose(self.cin_endings, draws.uniform("cin_end"))
+        self.log.record(self.env.now, child.child_id, "cin_plan_ended", detail=ending,
+                        value=self.env.now - now + elapsed_days)
+        if ending in ("closed", "age_18"):
+            self.close(child, ending, None if aged_out else "plan", draws)
+            return None
+        return {"early_help": "early_help", "s47": "s47_cin", "care": "care"}[ending]
+
+    def cp_plan_days(self, draws: EpisodeDraws) -> float:
+        """A CP plan's length: it ends at a review conference (3 months, then 6-monthly), or early."""
+        if draws.uniform("cp_early") < self.p_cp_early:
+            return draws.uniform("cp_early_time") * self.cp_first_review
+        u_reviews = draws.uniform("cp_reviews")
+        if u_reviews < self.p_cp_end_first:
+            return self.cp_first_review
+        # Conditional uniform for the later reviews: geometric number of 6-monthly reviews.
+        u_later = (u_reviews - self.p_cp_end_first) / (1 - self.p_cp_end_first)
+        later = 1 if self.p_cp_end_later >= 1 else max(
+            1, math.ceil(math.log1p(-u_later) / math.log1p(-self.p_cp_end_later)))
+        return self.cp_first_review + later * self.cp_interval
+
+    def cp_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
+                total_days: float | None = None):
+        """A Child Protection plan from the initial conference to the conference that ends it."""
+        now = self.env.now
+        self.join_team(child, "family_support")
+        self.log.record(now - elapsed_days, child.child_id, "cp_plan_started", state="cp_plan",
+                        detail="initial" if elapsed_days else "", value=child.cp_plans_before)
+        child.cp_plans_before += 1
+        if total_days is None:
+            total_days = self.cp_plan_days(draws)
+        remaining, aged_out = self._until_18(child, total_days - elapsed_days)
+        yield self.env.timeout(max(remaining, 0.0))
+        ending = "age_18" if aged_out else choose(self.cp_endings, draws.uniform("cp_end"))
+        self.log.record(self.env.now, child.child_id, "cp_plan_ended", detail=ending,
+                        value=self.env.now - now + elapsed_days)
+        if ending in ("closed", "age_18"):
+            self.close(child, ending, None if aged_out else "plan", draws)
+            return None
+        return ending
+
+    def step_down_to_early_help(self, child: Child, draws: EpisodeDraws):
+        self.join_team(child, None)
+        yield from self.early_help(child, draws)
+        return None
+
+    def care_from_plan(self, child: Child, draws: EpisodeDraws):
+        yield from self.care_episode(child)
+        return None
+
+    # ----------------------------------------------------------------- early help
+    def early_help(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
+                   total_days: float | None = None):
+        """Early help: wait for a place (up to a limit), be helped, then close or escalate."""
+        now = self.env.now
+        if not elapsed_days:
+            self.log.record(now, child.child_id, "early_help_queued", state="early_help_waiting")
+            place = self.early_help_places.request(child.child_id)
+            if place is not None:
+                gave_up = self.env.timeout(self.eh_max_wait)
+                yield place | gave_up
+                if not place.triggered:
+                    self.early_help_places.cancel(child.child_id)
+                    self.log.record(self.env.now, child.child_id, "early_help_unserved", state="closed")
+                    if draws.uniform("early_help_unserved") < self.p_eh_unserved_referral:
+                        yield from self.referral(child)
+                    return
+        else:
+            self.early_help_places.occupy(child.child_id)
+        start = self.env.now - elapsed_days
+        self.log.record(start, child.child_id, "early_help_started", state="early_help",
+                        detail="initial" if elapsed_days else "")
+        if total_days is None:
+            total_days = lognormal(self.eh_median, self.eh_sigma, draws.uniform("early_help_duration"))
+        remaining, _ = self._until_18(child, total_days - elapsed_days)
+        yield self.env.timeout(max(remaining, 0.0))
+        self.early_help_places.release(child.child_id)
+        escalates = draws.uniform("early_help_escalation") < self.p_eh_escalation
+        self.log.record(self.env.now, child.child_id, "early_help_ended", state="closed",
+                        detail="escalated" if escalates else "closed")
+        if escalates:
+            yield from self.referral(child)
