@@ -206,11 +206,16 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
         raise CliFailure(f"{_one_line(exc)} (finished replications are kept in {partial}; "
                          f"rerun with --resume --out {out})", exit_code=1) from None
     _write_charts(partial, result.summary, scenario)
-    os.replace(partial, out)
+    try:
+        os.replace(partial, out)  # the whole run appears at once, or not at all
+    except OSError as exc:
+        raise CliFailure(f"could not move the finished run from {partial} to {out}: "
+                         f"{_one_line(exc)}", exit_code=1) from None
 
-    minutes = result.total_wall_seconds / 60
+    took = result.total_wall_seconds
+    took_text = f"{took:.0f} s" if took < 90 else f"{took / 60:.1f} min"
     click.echo(f"Scenario {scenario.name}: {replications} replication(s) of {years:g} years "
-               f"from {scenario.start_date.isoformat()}, seed {seed}, in {minutes:.1f} min.")
+               f"from {scenario.start_date.isoformat()}, seed {seed}, in {took_text}.")
     for line in headline_lines(result.summary, scenario.start_date):
         click.echo(line)
     click.echo(f"Results: {out}")

@@ -1,15 +1,14 @@
 """Replications of one scenario, serial or parallel, resumable, written to the output contract.
 
-Owns the run folder's layout (``simulation.contract`` owns the names): per-replication files in
-``reps/``, then ``kpis_monthly.csv``, ``kpis_annual.csv``, ``kpis_summary.csv`` and
-``manifest.json`` built from them.
+Owns the order of work: per-replication files in ``reps/``, then ``kpis_monthly.csv``,
+``kpis_annual.csv``, ``kpis_summary.csv`` and ``manifest.json`` built from them
+(``simulation.contract`` owns the names; ``simulation.runfolder`` how files are written).
 
 Covers
 ------
 - Replication r (numbered 0 to R-1) runs ``run_replication`` then ``replication_kpis`` and writes
   ``reps/rep_000r_monthly.csv``, ``..._annual.csv`` and ``rep_000r.json`` (timing; written last,
-  so it marks the replication complete). Each file is written to a temporary file in the same
-  folder and moved into place with ``os.replace``, so a crash never leaves a half-written file.
+  so it marks the replication complete), each atomically.
 - ``resume=True`` skips replications already complete, after checking the folder belongs to the
   same scenario (hash), seed and years.
 - The combined files are always rebuilt by reading the replication files in replication order, so
@@ -19,10 +18,7 @@ Assumptions
 -----------
 - Results depend only on (scenario, seed, replication): the model derives its random streams
   from those, never from the process or worker it runs in.
-- Floats in the combined files are written with ``FLOAT_FORMAT`` (``%.10g``): ten significant
-  figures keep pennies on sums up to £100m, drop binary noise such as 0.30000000000000004, and
-  Python's correctly rounded formatting makes them the same on every platform. Replication files
-  keep full precision (shortest round-trip repr), so nothing is rounded twice.
+- Floats are written with ``FLOAT_FORMAT`` (``%.10g``); see ``simulation.runfolder``.
 - Worker processes are started with "spawn" so that a worker sees only importable code (no state
   inherited from the parent by fork) and behaves the same on Linux, macOS and Windows.
 """
@@ -31,17 +27,15 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import multiprocessing
-import os
-import subprocess
+import numbers
 import sys
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Callable
 
@@ -49,15 +43,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from simulation import analysis, contract
-
-FLOAT_FORMAT = "%.10g"
-REPS_DIR = "reps"
-RUN_CONFIG_FILE = "run_config.json"  # inside reps/: what a resumed run must match
-
-
-class RunFolderError(ValueError):
-    """The output folder cannot be used as asked (one-line message naming the folder)."""
-
+from simulation.runfolder import (  # re-exported: the CLI and tests use them as runner.<name>
+    FLOAT_FORMAT, RunFolderError, code_version, json_text, list_run_files, prepare_folder,
+    read_rep, rep_paths, update_manifest_files, write_atomic, write_csv_atomic,
+)
 
 class ReplicationError(RuntimeError):
     """A replication failed; completed replications are kept so the run can be resumed."""
@@ -113,34 +102,6 @@ def replicate_with_model(scenario, seed: int, replication: int, years: float):
 
 
 # --- files --------------------------------------------------------------------------------------
-def rep_paths(reps_dir: Path, replication: int) -> dict[str, Path]:
-    """Paths of one replication's files: ``monthly``, ``annual`` and ``record`` (the marker)."""
-    stem = f"rep_{replication:04d}"
-    return {"monthly": reps_dir / f"{stem}_monthly.csv", "annual": reps_dir / f"{stem}_annual.csv",
-            "record": reps_dir / f"{stem}.json"}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    # Temp file in the same folder: os.replace is atomic only within one filesystem.
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: Path, float_format: str | None = FLOAT_FORMAT):
-    """Write ``frame`` as CSV (no index, ``\\n`` line ends) atomically."""
-    _write_atomic(path, frame.to_csv(index=False, float_format=float_format, lineterminator="\n"))
-
-
-def _json_text(data) -> str:
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
 def _tidy_kpis(frame: pd.DataFrame, period_col: str, scenario_name: str, replication: int):
     wanted = [period_col, "kpi", "value"]
     missing = [col for col in wanted if col not in frame.columns]
@@ -170,76 +131,13 @@ def run_one_replication(scenario, seed: int, replication: int, years: float, rep
     write_csv_atomic(_tidy_kpis(annual, "financial_year", scenario.name, replication),
                      paths["annual"], float_format=None)
     record = {"replication": replication, "wall_seconds": time.perf_counter() - started, **info}
-    _write_atomic(paths["record"], _json_text(record))  # last: marks the replication complete
+    write_atomic(paths["record"], json_text(record))  # last: marks the replication complete
     return record
-
-
-def _read_rep(path: Path, period_col: str) -> pd.DataFrame:
-    dtypes = {"scenario": str, "replication": "int64", period_col: str, "kpi": str,
-              "value": "float64"}
-    # Only an empty value is missing: a KPI or scenario called "NA" stays a string.
-    return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={"value": [""]})
-
-
-@lru_cache(maxsize=1)
-def code_version() -> dict:
-    """Package version and git commit of the code in this process (cached: code loads once)."""
-    try:
-        version = metadata.version("cssim")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    here = Path(__file__).resolve().parent
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", "-C", str(here), *args], capture_output=True,
-                                  text=True, timeout=10, check=True)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {"cssim": version, "git_commit": commit,
-            "git_dirty": None if status is None else bool(status)}
 
 
 def _run_config(scenario, seed: int, years: float) -> dict:
     return {"scenario_name": scenario.name, "scenario_hash": scenario_hash(scenario),
             "seed": seed, "years": years}
-
-
-def _prepare_folder(out_dir: Path, config: dict, resume: bool) -> Path:
-    reps_dir = out_dir / REPS_DIR
-    config_path = reps_dir / RUN_CONFIG_FILE
-    if resume and config_path.is_file():
-        found = json.loads(config_path.read_text(encoding="utf-8"))
-        differ = sorted(key for key in config if found.get(key) != config[key])
-        if differ:
-            raise RunFolderError(f"{out_dir} holds a run with a different {', '.join(differ)}; "
-                                 "resume only with the same scenario, seed and years")
-    elif out_dir.exists() and any(out_dir.iterdir()):
-        what = "holds files but no run to resume" if resume else "is not empty"
-        raise RunFolderError(f"{out_dir} {what}; choose another output folder")
-    reps_dir.mkdir(parents=True, exist_ok=True)
-    if not config_path.is_file():
-        _write_atomic(config_path, _json_text(config))
-    return reps_dir
-
-
-def list_run_files(out_dir: Path) -> list[str]:
-    """Every file in the run folder as a sorted relative POSIX path (hidden temp files skipped)."""
-    out_dir = Path(out_dir)
-    return sorted(path.relative_to(out_dir).as_posix() for path in out_dir.rglob("*")
-                  if path.is_file() and not path.name.startswith("."))
-
-
-def update_manifest_files(out_dir: Path) -> None:
-    """Refresh ``files`` in the manifest, e.g. after charts were added to the folder."""
-    path = Path(out_dir) / contract.MANIFEST_FILE
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    manifest["files"] = sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE})
-    _write_atomic(path, _json_text(manifest))
 
 
 def _pack_scenario(scenario) -> tuple[str, str, str]:
@@ -335,16 +233,17 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     """
     for name, value, least in (("replications", replications, 1), ("workers", workers, 1),
                                ("seed", seed, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
             raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
-    if not years > 0:
-        raise ValueError(f"years must be positive, got {years!r}")
-    years = float(years)  # 5 and 5.0 must give the same manifest
+    if not (isinstance(years, numbers.Real) and math.isfinite(years) and years > 0):
+        raise ValueError(f"years must be a positive finite number, got {years!r}")
+    # Plain Python numbers, so 5 and 5.0 (or numpy integers) give the same manifest.
+    replications, workers, seed, years = int(replications), int(workers), int(seed), float(years)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
     config = _run_config(scenario, seed, years)
-    reps_dir = _prepare_folder(out_dir, config, resume)
+    reps_dir = prepare_folder(out_dir, config, resume)
 
     wanted = range(replications)
     # Complete means all three files; a lost CSV reruns the replication rather than failing.
@@ -357,9 +256,9 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
 
     records = [json.loads(rep_paths(reps_dir, r)["record"].read_text(encoding="utf-8"))
                for r in wanted]
-    monthly = pd.concat([_read_rep(rep_paths(reps_dir, r)["monthly"], "month_end")
+    monthly = pd.concat([read_rep(rep_paths(reps_dir, r)["monthly"], "month_end")
                          for r in wanted], ignore_index=True)
-    annual = pd.concat([_read_rep(rep_paths(reps_dir, r)["annual"], "financial_year")
+    annual = pd.concat([read_rep(rep_paths(reps_dir, r)["annual"], "financial_year")
                         for r in wanted], ignore_index=True)
     summary = pd.concat([analysis.summarise(monthly, "month_end"),
                          analysis.summarise(annual, "financial_year")], ignore_index=True)
@@ -389,7 +288,7 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
             "replications_reused": done,
         },
     }
-    _write_atomic(out_dir / contract.MANIFEST_FILE, _json_text(manifest))
+    write_atomic(out_dir / contract.MANIFEST_FILE, json_text(manifest))
     return RunSummary(out_dir=out_dir, scenario_name=scenario.name, replications=replications,
                       seed=seed, years=years, replications_run=tuple(todo),
                       replications_reused=tuple(done), total_wall_seconds=total_wall_seconds,

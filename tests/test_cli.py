@@ -190,7 +190,7 @@ def test_an_interrupted_run_is_kept_and_resumes_to_identical_bytes(tmp_path, cap
     code, _, err = cssim(capsys, *run_args(fake_model, out, "--resume", replications=4))
     assert code == 0, f"resume should succeed, got {code}: {err}"
     fresh = tmp_path / "fresh"
-    assert cssim(capsys, *run_args(fake_model, fresh, replications=4))[0] == 0
+    assert cssim(capsys, *run_args(fake_model, fresh, replications=4))[0] == 0, "fresh run failed"
     assert folder_bytes(out) == folder_bytes(fresh), "resumed run should equal a fresh run"
 
 

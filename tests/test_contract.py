@@ -133,7 +133,7 @@ def test_a_tampered_folder_fails_with_a_clear_message(good_run, tmp_path, what, 
     problems = contract.validate_run_folder(folder)
     assert any(message in problem for problem in problems), \
         f"{what}: expected a problem containing {message!r}, got {problems}"
-    assert all("\n" not in problem for problem in problems), f"problems must be one line each"
+    assert all("\n" not in problem for problem in problems), "problems must be one line each"
 
 
 @pytest.mark.unit

@@ -72,7 +72,8 @@ def test_floats_are_written_with_the_documented_format(tmp_path):
     values = [line.rsplit(",", 1)[1] for line in text.splitlines()[1:]]
     longest = max(len(v.replace(".", "").replace("-", "").lstrip("0")) for v in values if v)
     assert longest <= 10, f"expected at most 10 significant digits, got {longest}"
-    assert json.loads((tmp_path / "run/manifest.json").read_text())["float_format"] == "%.10g"
+    recorded = json.loads((tmp_path / "run/manifest.json").read_text())["float_format"]
+    assert recorded == "%.10g", f"manifest should record the float format, got {recorded!r}"
 
 
 @pytest.mark.unit
