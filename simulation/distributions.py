@@ -34,10 +34,14 @@ def exponential(mean: float, uniform: float) -> float:
 
 
 def cumulative(table: dict[str, float]) -> list[tuple[str, float]]:
-    """A probability table as (key, cumulative probability) pairs, for inverse-CDF choice."""
+    """A probability table as (key, cumulative probability) pairs, for inverse-CDF choice.
+
+    Keys are taken in sorted order, not file order, so a scenario that restates a table with its
+    keys in another order gives the same children the same outcomes.
+    """
     total, pairs = 0.0, []
-    for key, probability in table.items():
-        total += probability
+    for key in sorted(table):
+        total += table[key]
         pairs.append((key, total))
     return pairs
 
@@ -53,13 +57,16 @@ def choose(pairs: list[tuple[str, float]], uniform: float) -> str:
 def age_from_uniform(uniform: float, band_probabilities: dict[str, float]) -> float:
     """An age in years from one uniform: the band by inverse CDF, the age within it uniformly.
 
-    The position of the uniform inside its band's slice is itself uniform, so one draw gives both.
+    Bands are taken youngest first whatever the order in the file; the position of the uniform
+    inside its band's slice is itself uniform, so one draw gives both.
     """
     lower = 0.0
-    for band, probability in band_probabilities.items():
-        if probability > 0 and uniform < lower + probability:
+    bands = [band for band in AGE_BAND_BOUNDS if band_probabilities.get(band, 0.0) > 0]
+    for band in bands:
+        probability = band_probabilities[band]
+        if uniform < lower + probability:
             low, high = AGE_BAND_BOUNDS[band]
             return low + (uniform - lower) / probability * (high - low)
         lower += probability
-    low, high = AGE_BAND_BOUNDS[list(band_probabilities)[-1]]
+    low, high = AGE_BAND_BOUNDS[bands[-1]]
     return high - 1e-6

@@ -79,8 +79,9 @@ def seed_initial_stock(model) -> None:
 
     # Looked-after children first, so in-house beds go to them before care leavers staying put.
     n_cla = round(stock.cla.value)
-    placements = list(stock.cla_placement_mix.value)
-    chosen = rng.choice(len(placements), size=n_cla, p=np.array(list(stock.cla_placement_mix.value.values())))
+    placements = sorted(stock.cla_placement_mix.value)  # sorted: file order must not matter
+    shares = np.array([stock.cla_placement_mix.value[placement] for placement in placements])
+    chosen = rng.choice(len(placements), size=n_cla, p=shares / shares.sum())
     for placement_index in chosen.tolist():
         age = age_from_uniform(float(rng.random()), stock.cla_age_band_prob.value)
         elapsed = min(float(rng.exponential(stock.cla_elapsed_mean_days.value)), age * DAYS_PER_YEAR * 0.999)
