@@ -88,11 +88,22 @@ class KpiBuilder:
         return mask
 
     def flow(self, kpi: str, mask: pd.Series, publish: bool = True) -> np.ndarray:
-        counts = self.per_month(mask)
-        self.flows[kpi] = counts
+        """Count the events selected by ``mask`` per month; annual values sum them."""
+        return self.add_flow(kpi, self.per_month(mask), publish)
+
+    def add_flow(self, kpi: str, values: np.ndarray, publish: bool = True) -> np.ndarray:
+        """Register a monthly flow computed elsewhere (counts, spend): annual values sum it."""
+        values = np.asarray(values, dtype=float)
+        self.flows[kpi] = values
         if publish:
-            self.monthly[kpi] = counts
-        return counts
+            self.monthly[kpi] = values
+        return values
+
+    def add_stock(self, kpi: str, values: np.ndarray) -> np.ndarray:
+        """Register a month-end stock or "at the date" measure: annual values take 31 March."""
+        values = np.asarray(values, dtype=float)
+        self.monthly[kpi] = values
+        return values
 
     def rolling(self, values: np.ndarray) -> np.ndarray:
         return pd.Series(values).rolling(12, min_periods=1).sum().to_numpy()
@@ -182,8 +193,7 @@ class KpiBuilder:
         previous_time = ordered.groupby("child_id")["time_days"].shift(1)
         is_move = ((ordered["event"] == "placement_started") & (previous_event == "placement_ended")
                    & (previous_time == ordered["time_days"]))
-        moves = np.histogram(ordered.loc[is_move, "time_days"], bins=self.edges)[0].astype(float)
-        self.flows["placement_moves"] = self.monthly["placement_moves"] = moves
+        self.add_flow("placement_moves", np.histogram(ordered.loc[is_move, "time_days"], bins=self.edges)[0])
         # DfE: children looked after at the date with three or more placements in the 12 months.
         child_codes = current["child_id"].to_numpy()
         three_plus = []
@@ -221,7 +231,14 @@ class KpiBuilder:
         self.protection_flows()
         self.care_flows()
         self.allocation()
+        self.spend_total()
         return self.monthly_frame(), self.annual_frame()
+
+    def spend_total(self) -> None:
+        """``spend_total_gbp``: the sum of every ``spend_<line>_gbp`` flow the groups registered."""
+        lines = [kpi for kpi in self.flows if kpi.startswith("spend_") and kpi != "spend_total_gbp"]
+        if lines:
+            self.add_flow("spend_total_gbp", sum(self.flows[kpi] for kpi in lines))
 
     def monthly_frame(self) -> pd.DataFrame:
         labels = [end.isoformat() for end in self.ends]
