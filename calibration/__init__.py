@@ -1,0 +1,1 @@
+"""Calibration material: published targets, the face-validity check and (later) the fitting."""
