@@ -96,8 +96,11 @@ def replicate_with_model(scenario, seed: int, replication: int, years: float):
     """
     result = run_replication(scenario, seed, replication, years)
     monthly, annual = replication_kpis(result, scenario, years)
-    info = {"event_count": getattr(result, "event_count", None),
-            "model_wall_seconds": getattr(result, "wall_seconds", None)}
+    # Plain Python numbers: json cannot write numpy integers.
+    event_count, wall_seconds = (getattr(result, name, None) for name in ("event_count",
+                                                                          "wall_seconds"))
+    info = {"event_count": None if event_count is None else int(event_count),
+            "model_wall_seconds": None if wall_seconds is None else float(wall_seconds)}
     return monthly, annual, info
 
 
@@ -114,6 +117,11 @@ def _tidy_kpis(frame: pd.DataFrame, period_col: str, scenario_name: str, replica
     tidy[period_col] = tidy[period_col].astype(str)
     tidy["kpi"] = tidy["kpi"].astype(str)
     tidy["value"] = tidy["value"].astype(float)
+    repeated = tidy[tidy.duplicated([period_col, "kpi"], keep=False)]
+    if len(repeated):  # a second row would count as an extra replication in the summary
+        first = repeated.iloc[0]
+        raise ValueError(f"replication_kpis returned {len(repeated)} rows sharing a period and "
+                         f"KPI, e.g. {first['kpi']} at {first[period_col]}")
     tidy.insert(0, "replication", replication)
     tidy.insert(0, "scenario", scenario_name)
     # A fixed row order inside each file keeps the combined files independent of metrics' order.

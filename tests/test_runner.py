@@ -222,3 +222,17 @@ def test_scenarios_reach_worker_processes_with_key_order_intact():
     assert list(rebuilt.outcome_prob) == ["care", "nfa", "cin_plan"], \
         f"key order changed on the way to a worker: {list(rebuilt.outcome_prob)}"
     assert type(rebuilt) is runner_fakes.TableScenario, f"rebuilt as {type(rebuilt)}"
+
+
+@pytest.mark.unit
+def test_duplicate_kpi_rows_from_metrics_are_refused(tmp_path, monkeypatch):
+    """A KPI reported twice for one month would pose as an extra replication; it is an error."""
+    def doubled_kpis(result, scenario, years):
+        monthly, annual = runner_fakes.fake_replication_kpis(result, scenario, years)
+        return pd.concat([monthly, monthly.head(1)]), annual
+
+    monkeypatch.setattr(runner, "run_replication", runner_fakes.fake_run_replication)
+    monkeypatch.setattr(runner, "replication_kpis", doubled_kpis)
+    with pytest.raises(runner.ReplicationError, match="sharing a period and KPI"):
+        runner.run_experiment(FakeScenario(), replications=1, seed=1, years=1.0,
+                              out_dir=tmp_path / "run", progress=False)
