@@ -123,6 +123,15 @@ class EarlyHelpPlaces:
         """Seat a family of the starting stock (the stock may exceed places; nobody is evicted)."""
         self.helped.add(child_id)
 
+    def resize(self, places: int) -> None:
+        """Change the places (a lever); waiting families take new places at once, none evicted."""
+        self.places = int(places)
+        while self.waiting and len(self.helped) < self.places:
+            next_child = next(iter(self.waiting))
+            event = self.waiting.pop(next_child)
+            self.helped.add(next_child)
+            event.succeed()
+
     def cancel(self, child_id: int) -> None:
         """A waiting family gives up."""
         self.waiting.pop(child_id, None)

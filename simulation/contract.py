@@ -67,6 +67,7 @@ _KPI_MEANINGS: dict[str, str] = {
     "early_help_open": "stock: families open to early help",
     "early_help_started": "flow: early help episodes started",
     "early_help_waiting": "stock: families waiting for an early help place",
+    "early_help_capacity": "stock: funded early help places (families held at once), after levers",
     "assessments_completed": "flow: social work assessments completed",
     "assessments_within_45wd_pct": "pct: assessments completed within 45 working days, last 12 months",
     "s47_enquiries": "flow: section 47 enquiries started",

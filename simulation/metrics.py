@@ -25,6 +25,7 @@ import pandas as pd
 from simulation.eventlog import CIN_CENSUS_STATES
 from simulation.parameters import PLACEMENT_TYPES
 from simulation.population import financial_year_start, population_for_rates
+from simulation.spend_interventions import add_intervention_spend
 
 WITHIN_45_WORKING_DAYS = 63.0
 SOCIAL_WORK_TEAMS = ("assessment", "family_support", "children_in_care")
@@ -231,6 +232,7 @@ class KpiBuilder:
         self.protection_flows()
         self.care_flows()
         self.allocation()
+        add_intervention_spend(self)
         self.spend_total()
         return self.monthly_frame(), self.annual_frame()
 

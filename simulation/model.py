@@ -32,6 +32,7 @@ from simulation.distributions import age_from_uniform
 from simulation.entities import DAYS_PER_YEAR, Child
 from simulation.eventlog import EventLog
 from simulation.initial_stock import seed_initial_stock
+from simulation.levers import LeverSchedule, capacity_steps, lever_arrivals
 from simulation.parameters import Scenario
 from simulation.pathway import Journeys
 from simulation.population import population_scale_by_month
@@ -109,16 +110,16 @@ class CareSystemModel:
             child.cp_plans_before = 1
         return child, draws
 
-    def _referral_arrivals(self, arrival_days: np.ndarray):
+    def _referral_arrivals(self, arrival_days: np.ndarray, indices: np.ndarray):
         ages = self.scenario.referrals.age_band_prob.value
-        for index, day in enumerate(arrival_days.tolist()):
+        for index, day in zip(indices.tolist(), arrival_days.tolist()):
             yield self.env.timeout(day - self.env.now)
             child, _ = self._new_child(EXTERNAL_ID_BASE + index, ages)
             self.env.process(self.journeys.referral(child))
 
-    def _early_help_arrivals(self, arrival_days: np.ndarray):
+    def _early_help_arrivals(self, arrival_days: np.ndarray, indices: np.ndarray):
         ages = self.scenario.referrals.age_band_prob.value
-        for index, day in enumerate(arrival_days.tolist()):
+        for index, day in zip(indices.tolist(), arrival_days.tolist()):
             yield self.env.timeout(day - self.env.now)
             child, draws = self._new_child(EARLY_HELP_ID_BASE + index, ages)
             self.env.process(self.journeys.early_help(child, draws))
@@ -147,9 +148,23 @@ class CareSystemModel:
         direct_care_days = poisson_arrival_days(
             self.streams.get("care.direct_arrivals"), scenario.care.direct_entries_per_year.value,
             scenario.start_date, self.horizon, scenario)
-        self.env.process(self._referral_arrivals(referral_days))
+        # Levers (interventions with a start date and phase-in) thin or add to the arrivals
+        # above, keeping each baseline child's index; see simulation.levers.
+        levers = LeverSchedule.for_scenario(scenario)
+        sampler = lambda rng, rate: poisson_arrival_days(  # noqa: E731
+            rng, rate, scenario.start_date, self.horizon, scenario)
+        referrals = lever_arrivals(self.streams, "referrals.external_rate_per_year", levers,
+                                   referral_days, scenario.referrals.external_rate_per_year.value, sampler)
+        partner_requests = lever_arrivals(self.streams, "early_help.partner_requests_per_year", levers,
+                                          early_help_days, scenario.early_help.partner_requests_per_year.value,
+                                          sampler)
+        if levers.has("early_help.capacity_families"):
+            self.env.process(capacity_steps(self.env, levers, "early_help.capacity_families",
+                                            scenario.early_help.capacity_families.value,
+                                            self.early_help.resize))
+        self.env.process(self._referral_arrivals(*referrals))
         self.env.process(self._direct_care_arrivals(direct_care_days))
-        self.env.process(self._early_help_arrivals(early_help_days))
+        self.env.process(self._early_help_arrivals(*partner_requests))
         self.env.run(until=self.horizon)
         # simpy numbers every scheduled event from one counter; reading it after the run gives the
         # engine's event count without instrumenting the hot path.

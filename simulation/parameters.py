@@ -224,6 +224,10 @@ class PublishedStock(_Section):
     early_help_open_families: NonNegative
 
 
+# Sections kept in their own modules; imported here, after the shared base classes they use.
+from simulation.parameters_interventions import Interventions  # noqa: E402
+
+
 class Scenario(BaseModel):
     """The resolved, validated and frozen parameters of one scenario."""
 
@@ -240,6 +244,7 @@ class Scenario(BaseModel):
     care: Care
     capacity: Capacity
     initial_stock: dict[str, PublishedStock]
+    interventions: Interventions | None = None
 
     @model_validator(mode="after")
     def _stock_for_start(self):

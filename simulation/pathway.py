@@ -29,6 +29,7 @@ from simulation.capacity import CaseloadTeam, EarlyHelpPlaces, FosterBeds
 from simulation.care import CareJourneys
 from simulation.distributions import choose, cumulative, exponential, lognormal
 from simulation.entities import Child
+from simulation.levers import LeverSchedule
 from simulation.eventlog import EventLog
 from simulation.parameters import Scenario
 from simulation.streams import EpisodeDraws, Streams
@@ -48,6 +49,8 @@ class Journeys(CareJourneys):
         ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,
                                         scenario.protection, scenario.cin_plans, scenario.care)
         self.p_nfa_at_referral = ref.nfa_at_referral_prob.value
+        # A lever on the front door's NFA rate (None unless an intervention moves it).
+        self.nfa_multiplier = LeverSchedule.for_scenario(scenario).function("referrals.nfa_at_referral_prob")
         self.p_rereferral = {"nfa": ref.rereferral_after_nfa_prob.value,
                              "plan": ref.rereferral_after_plan_prob.value}
         self.rereferral_delay_mean = ref.rereferral_delay_mean_days.value
@@ -112,7 +115,9 @@ class Journeys(CareJourneys):
         repeat = child.last_referral_day is not None and now - child.last_referral_day <= YEAR_DAYS
         self.log.record(now, child.child_id, "referral", detail="rereferral" if repeat else "first")
         child.last_referral_day = now
-        if draws.uniform("nfa_at_referral") < self.p_nfa_at_referral:
+        p_nfa = self.p_nfa_at_referral if self.nfa_multiplier is None else min(
+            1.0, self.p_nfa_at_referral * self.nfa_multiplier(now))
+        if draws.uniform("nfa_at_referral") < p_nfa:
             self.close(child, "nfa_at_referral", "nfa", draws)
             return
         yield from self.run_stages(child, draws, "assessment")

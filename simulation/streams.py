@@ -26,6 +26,11 @@ STREAM_NAMES: tuple[str, ...] = (
     "child.episode_draws",
     "child.care_journey",
     "initial.stock",
+    # Levers on arrival rates (simulation.levers): thinning uniforms and extra arrivals.
+    "referral.lever_thinning",
+    "referral.lever_extra_arrivals",
+    "early_help.lever_thinning",
+    "early_help.lever_extra_arrivals",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.
