@@ -244,3 +244,9 @@ def run_cli(argv: list[str] | None = None) -> int:
 def main() -> None:
     """Console entry point (``cssim``)."""
     sys.exit(run_cli())
+
+
+# Commands that live in their own modules (kept apart so that branches do not collide here).
+from simulation.compare import compare_command  # noqa: E402
+
+cli.add_command(compare_command)

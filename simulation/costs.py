@@ -20,7 +20,10 @@ Covers
 
 Assumptions
 -----------
-- Savings are baseline spend minus scenario spend: positive is money saved.
+- Savings are baseline spend minus scenario spend: positive is money saved. The *intervention
+  cost* is the change in the investment lines (``spend_intervention_gbp`` and
+  ``spend_early_help_gbp``); the *gross saving* is the change in every other line; the *net
+  saving* is gross saving less intervention cost (= the change in total spend).
 - Cashable: placements, agency staff, recruitment, early help, fostering, care leavers, and
   intervention costs (real money in or out). Capacity released: a *fall* in permanent social
   worker spend (time freed that is only cash if posts are deleted); a *rise* in it is a cash cost.
@@ -42,7 +45,9 @@ from simulation import analysis
 
 PRICE_BASE_YEAR = "FY2023-24"
 GREEN_BOOK_RATE = 0.035
-INTERVENTION_LINE = "intervention"
+#: Lines that are the scenario's investment: its interventions and the early help places it
+#: funds. A change in these is the cost of the scenario, not a saving.
+INVESTMENT_LINES = ("intervention", "early_help")
 TOTAL_LINE = "total"
 CAPACITY_RELEASED_LINES = ("staff_permanent",)
 SAVINGS_MEASURES = (
@@ -180,7 +185,7 @@ def savings_by_replication(base_annual: pd.DataFrame, alt_annual: pd.DataFrame,
                                           suffixes=("_base", "_alt")).fillna(0.0)
     paired = paired[paired["line"] != TOTAL_LINE]
     paired["saving"] = paired["value_base"] - paired["value_alt"]
-    is_intervention = paired["line"] == INTERVENTION_LINE
+    is_intervention = paired["line"].isin(INVESTMENT_LINES)
     is_capacity = paired["line"].isin(CAPACITY_RELEASED_LINES)
     group = ["replication", "financial_year"]
     frame = pd.DataFrame({
