@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
-#   make run    sets up and runs the Southend baseline with its chart
+#   make run    sets up, runs the baseline against the standard scenarios (common random numbers)
+#               and writes the workbook, charts, HTML report and slides (outputs/compare-<time>/)
 #   make test   sets up and runs the tests
 PYTHON ?= python3
 VENV := .venv
@@ -16,8 +17,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+STANDARD_SCENARIOS := scenarios/baseline.toml scenarios/more_early_help.toml \
+	scenarios/threshold_refresh.toml scenarios/early_help_and_thresholds.toml
+
 run: setup
-	$(BIN)/cssim run scenarios/baseline.toml --years 5 --replications 50 --seed 20230401 --workers 2
+	$(BIN)/cssim compare $(STANDARD_SCENARIOS) --years 5 --replications 50 --seed 20230401 \
+		--workers 2 --savings-target 250000 --target-year FY2027-28
 
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
