@@ -48,6 +48,11 @@ img{max-width:100%;height:auto;border:1px solid #ddd}
 """
 
 
+def _sentence_case(text: str) -> str:
+    """First letter upper case, the rest as written (keeps "FY2027-28" and "March")."""
+    return text[:1].upper() + text[1:]
+
+
 def _esc(text) -> str:
     return html.escape(str(text))
 
@@ -113,7 +118,7 @@ def projections(comparison, name: str) -> list[str]:
         for kpi, label, kind in HEADLINE_KPIS:
             row = diffs[(diffs["kpi"] == kpi) & (diffs["period"] == last)]
             if len(row):
-                sentences.append(_interval_sentence(row.iloc[0], "", headline_label(label, kind, last).capitalize()))
+                sentences.append(_interval_sentence(row.iloc[0], "", _sentence_case(headline_label(label, kind, last))))
     finance = comparison.finance.get(name)
     if finance:
         cumulative, npv = finance["cumulative_net_saving_gbp"], finance["npv_gbp"]
@@ -196,7 +201,7 @@ def _table(frame: pd.DataFrame, formats: dict[str, str]) -> str:
 def scenario_section(comparison, scenario, charts: dict[str, str]) -> str:
     """The report's section on one scenario."""
     name = scenario.name
-    parts = [f'<h2 id="{_esc(name)}">{_esc(name.replace("_", " ").capitalize())}</h2>',
+    parts = [f'<h2 id="{_esc(name)}">{_esc(_sentence_case(name.replace("_", " ")))}</h2>',
              f"<p>{_esc(scenario.description)}</p>"]
     section = getattr(scenario, "interventions", None)
     if section is not None and section.items:
@@ -252,7 +257,7 @@ UNCERTAINTY = (
 def write_report(comparison, charts: dict[str, str]) -> str:
     """Write ``report.html`` into the comparison folder; returns its file name."""
     base = comparison.base
-    contents = "".join(f'<li><a href="#{_esc(s.name)}">{_esc(s.name.replace("_", " ").capitalize())}</a></li>'
+    contents = "".join(f'<li><a href="#{_esc(s.name)}">{_esc(_sentence_case(s.name.replace("_", " ")))}</a></li>'
                        for s in comparison.alternatives)
     body = [
         "<h1>Children's social care in Southend-on-Sea: what the scenarios would change</h1>",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
+from simulation.compare import spend_lines_present
 from simulation.html_report import projections, what_must_be_true
 
 SLIDES_FILE = "slides.pptx"
@@ -31,7 +32,10 @@ def three_bullets(comparison, scenario) -> list[str]:
     money = next((s for s in said if s.startswith("Money")), "No spend lines to compare.")
     must = what_must_be_true(scenario)
     condition = "For it to work: " + (must[0] if must else "no interventions stated.")
-    return [change, money.split(". In 8 of 10")[0] + ".", condition]
+    money = money.split(". In 8 of 10")[0] + "."
+    if not any(line.startswith("placements") for line in spend_lines_present(comparison)):
+        money += " Placement and staff spend are not yet in the model, so savings are understated."
+    return [change, money, condition]
 
 
 def write_slides(comparison, charts: dict[str, str]) -> str:
