@@ -110,12 +110,6 @@ def test_huge_capacity_means_nobody_waits(baseline, make_variant, simulate, inva
 
 
 @pytest.mark.extreme
-@pytest.mark.xfail(strict=True, reason=(
-    "initial_stock.seed_initial_stock: the comment says looked-after children take in-house beds "
-    "before care leavers staying put, but care-leaver beds are taken synchronously (model.beds.take "
-    "in the seeding loop) while the looked-after children's beds are taken only when their processes "
-    "start at time 0, so staying-put leavers get beds first. Fix: take stock CLA beds in the seeding "
-    "loop too, or seed staying-put beds in a process started after the CLA processes"))
 def test_stock_children_in_care_get_inhouse_beds_before_staying_put_leavers(baseline, make_variant, simulate):
     """With only 5 in-house beds, the starting stock's looked-after children are seated before care
     leavers staying put: no leaver stays put in an in-house bed while a stock child in care who was
@@ -131,10 +125,6 @@ def test_stock_children_in_care_get_inhouse_beds_before_staying_put_leavers(base
 
 
 @pytest.mark.extreme
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason=(
-    "pathway.Journeys.cp_plan_days: end_at_later_review_prob = 0 (valid, 'plans never end at a later "
-    "review') divides by math.log1p(-0.0) == 0 and raises ZeroDivisionError; fix: if p_cp_end_later "
-    "<= 0 return math.inf (the plan then runs to 18 via _until_18)"))
 def test_cp_plans_that_never_end_at_later_reviews_run_until_18(baseline, make_variant, simulate):
     """If no plan ends at a later review, plans that pass the first review stay open (to 18): the
     run completes and no plan ends at a later review conference."""
