@@ -55,8 +55,12 @@ class EventLog:
     def __len__(self) -> int:
         return len(self.records)
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, release: bool = False) -> pd.DataFrame:
         """The log as a DataFrame, ordered by time then by the order events happened.
+
+        ``release=True`` empties the log once the frame is built. The model does so at the end
+        of a run: the frame then holds the only copy, and the record tuples are freed at once
+        rather than walked by the garbage collector's next pass (about 10% of a replication).
 
         Columns are built one at a time from the transposed records (numpy for numbers, a
         categorical for event names), which is about three times faster than
@@ -68,6 +72,8 @@ class EventLog:
             frame["event"] = pd.Categorical(frame["event"], categories=EVENTS)
             return frame.astype({"state": object, "detail": object})
         times, child_ids, events, states, details, values = zip(*self.records)
+        if release:
+            self.records = []
         times = np.array(times, dtype=float)
         order = np.argsort(times, kind="stable")  # stable: ties keep the order events happened
         codes = np.fromiter(map(_EVENT_CODES.__getitem__, events), dtype=np.int8, count=len(events))

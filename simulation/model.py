@@ -176,7 +176,7 @@ class CareSystemModel:
         # simpy numbers every scheduled event from one counter; reading it after the run gives the
         # engine's event count without instrumenting the hot path.
         event_count = next(self.env._eid)  # noqa: SLF001
-        events = self.log.to_frame()
+        events = self.log.to_frame(release=True)
         return ReplicationResult(scenario.name, self.replication, events, int(event_count),
                                  time.perf_counter() - started, self.horizon)
 

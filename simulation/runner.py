@@ -42,7 +42,7 @@ from typing import Callable
 
 import pandas as pd
 
-from simulation import analysis, contract
+from simulation import contract
 from simulation.executors import describe, open_executor
 from simulation.progress import replication_bar
 from simulation.runfolder import (  # re-exported: the CLI and tests use them as runner.<name>
@@ -282,6 +282,10 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
         raise ValueError(f"years must be a positive finite number, got {years!r}")
     # Plain Python numbers, so 5 and 5.0 (or numpy integers) give the same manifest.
     replications, workers, seed, years = int(replications), int(workers), int(seed), float(years)
+    # Imported here, not at the top: worker processes import this module to run replications and
+    # have no use for scipy, whose import costs about a second of each worker's start-up; here
+    # it loads while the workers start.
+    from simulation import analysis
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
