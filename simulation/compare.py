@@ -206,7 +206,8 @@ def write_manifest(comparison: Comparison, files: list[str]) -> None:
 
 def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
             workers: int = 1, inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
-            target_year: str | None = None, progress: bool = False, pack: bool = True) -> Comparison:
+            target_year: str | None = None, progress: bool = False, pack: bool = True,
+            scheduler: str | None = None) -> Comparison:
     """Run scenarios with common random numbers and compare each with the first.
 
     Parameters
@@ -223,6 +224,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         Progress bars per scenario.
     pack : bool
         Also write the workbook, charts, HTML report and slides.
+    scheduler : str, optional
+        Dask scheduler for the replications (as for ``cssim run --scheduler``).
 
     Returns
     -------
@@ -241,7 +244,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
     for scenario in scenarios:
         result = runner.run_experiment(scenario, replications=replications, seed=seed, years=years,
                                        workers=workers, out_dir=out_dir / scenario.name,
-                                       resume=(out_dir / scenario.name).exists(), progress=progress)
+                                       resume=(out_dir / scenario.name).exists(), progress=progress,
+                                       scheduler=scheduler)
         problems += [f"{scenario.name}: {problem}" for problem in result.problems]
     comparison = analyse(out_dir, scenarios, seed=seed, replications=replications, years=years,
                          inflation_pct=inflation_pct, savings_target_gbp=savings_target_gbp,
@@ -314,10 +318,12 @@ def headline_changes(comparison: Comparison, name: str) -> list[str]:
               "[default: the last full year].")
 @click.option("--inflation-pct", type=click.FloatRange(min=-5, max=20), default=2.0,
               show_default=True, help="Inflation a year after 2023-24 for cash figures.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler: 'local' or an address (as for run). Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted comparison in <out>.partial.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
 def compare_command(scenario_paths, years, replications, seed, workers, out, savings_target,
-                    target_year, inflation_pct, resume, progress) -> int:
+                    target_year, inflation_pct, scheduler, resume, progress) -> int:
     """Run BASELINE and each SCENARIO with the same children; report differences and savings."""
     from simulation.cli import CliFailure, _load, _one_line
     if len(scenario_paths) < 2:
@@ -340,7 +346,7 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
         comparison = compare(scenarios, replications=replications, seed=seed, years=years,
                              out_dir=partial, workers=workers, inflation_pct=inflation_pct,
                              savings_target_gbp=savings_target, target_year=target_year,
-                             progress=progress)
+                             progress=progress, scheduler=scheduler)
     except (runner.RunFolderError, ValueError) as exc:
         raise CliFailure(_one_line(exc)) from None
     except runner.ReplicationError as exc:
