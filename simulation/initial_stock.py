@@ -128,7 +128,7 @@ def seed_initial_stock(model) -> None:
         staying_with, stay_days = None, 0.0
         if index < n_staying and foster_weights.sum() > 0:
             staying_with = FOSTER_KINDS[int(rng.choice(3, p=foster_weights / foster_weights.sum()))]
-            if staying_with == "foster_inhouse" and not model.beds.take(child.child_id):
+            if staying_with == "foster_inhouse" and not model.fostering.take_initial(child.child_id, 17.5):
                 staying_with = "foster_ifa"
             stay_days = float(rng.exponential(journeys.staying_put_mean))
         env.process(journeys.care_leaver(child, staying_with, stay_days,

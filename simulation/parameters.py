@@ -196,7 +196,8 @@ class Care(_Section):
 
 
 class Capacity(_Section):
-    """Fixed capacity in this version; the workforce and placement issues make it dynamic."""
+    """Fixed capacity in this version; the workforce issue makes it dynamic (in-house foster beds
+    live in ``fostering``: households recruited and lost)."""
 
     assessment_team_case_holding_fte: NonNegative
     family_support_team_case_holding_fte: NonNegative
@@ -204,7 +205,6 @@ class Capacity(_Section):
     leaving_care_personal_adviser_fte: NonNegative
     caseload_limit_cases_per_fte: Positive
     personal_adviser_caseload_limit_per_fte: Positive
-    inhouse_foster_beds: NonNegative
 
 
 class PublishedStock(_Section):
@@ -224,6 +224,12 @@ class PublishedStock(_Section):
     early_help_open_families: NonNegative
 
 
+# The placement sections build on the classes above, so their module is imported here, after
+# them; ``from package import module`` tolerates the cycle, and pydantic resolves the annotations
+# below when a scenario is first validated.
+from simulation import placement_parameters as _placement  # noqa: E402
+
+
 class Scenario(BaseModel):
     """The resolved, validated and frozen parameters of one scenario."""
 
@@ -239,6 +245,8 @@ class Scenario(BaseModel):
     cin_plans: ChildInNeedPlans
     care: Care
     capacity: Capacity
+    fostering: _placement.Fostering
+    placement_market: _placement.PlacementMarket
     initial_stock: dict[str, PublishedStock]
 
     @model_validator(mode="after")

@@ -26,6 +26,9 @@ STREAM_NAMES: tuple[str, ...] = (
     "child.episode_draws",
     "child.care_journey",
     "initial.stock",
+    "placement.search",
+    "fostering.recruitment",
+    "fostering.household",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.
