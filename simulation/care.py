@@ -90,8 +90,9 @@ class CareJourneys:
             need = self.choose_placement(child, u_choice)
             return need, self.place(child, need, u_area, search_rng)
         need = _NEED_OF_PLACEMENT.get(initial_placement, initial_placement)
-        if initial_placement == "foster_inhouse" and not self.fostering.take_initial(
-                child.child_id, child.age_years(self.env.now)):
+        # The starting stock seats its in-house children before the processes start
+        # (initial_stock); one left without a bed is searched for now.
+        if initial_placement == "foster_inhouse" and child.child_id not in self.fostering.household_of:
             return need, self.place(child, need, u_area, search_rng)
         return need, self.start_placement(child, initial_placement, u_area)
 

@@ -220,6 +220,8 @@ class Journeys(CareJourneys):
         u_reviews = draws.uniform("cp_reviews")
         if u_reviews < self.p_cp_end_first:
             return self.cp_first_review
+        if self.p_cp_end_later <= 0:
+            return math.inf  # no plan ends at a later review: it runs until the child is 18
         # Conditional uniform for the later reviews: geometric number of 6-monthly reviews.
         u_later = (u_reviews - self.p_cp_end_first) / (1 - self.p_cp_end_first)
         later = 1 if self.p_cp_end_later >= 1 else max(

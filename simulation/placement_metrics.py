@@ -39,12 +39,16 @@ PAID_CARER_TYPES = ("foster_inhouse", "foster_kinship")
 
 
 def weighted_open(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Sum of ``weights`` of intervals [start, end) containing each time in ``at``."""
+    """Sum of ``weights`` of intervals [start, end) open just before each time in ``at``.
+
+    The month-end convention of ``metrics.count_open``: an event at exactly ``at`` belongs to the
+    next month.
+    """
     order_s, order_e = np.argsort(starts), np.argsort(ends)
     cum_s = np.concatenate([[0.0], np.cumsum(weights[order_s])])
     cum_e = np.concatenate([[0.0], np.cumsum(weights[order_e])])
-    return (cum_s[np.searchsorted(starts[order_s], at, side="right")]
-            - cum_e[np.searchsorted(ends[order_e], at, side="right")])
+    return (cum_s[np.searchsorted(starts[order_s], at, side="left")]
+            - cum_e[np.searchsorted(ends[order_e], at, side="left")])
 
 
 def overlap_days(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:

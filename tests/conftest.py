@@ -169,9 +169,21 @@ STOCK_KPIS = {"cla": ("care",), "cp_plans_open": ("cp_plan",), "cin_plans_open":
               "early_help_waiting": ("early_help_waiting",), "care_leavers": ("care_leaver",)}
 
 
-def states_at(events: pd.DataFrame, t: float) -> pd.Series:
-    """Each child's state at time ``t``: its latest state event at or before ``t`` (log order on ties)."""
-    state_events = events[(events["state"] != "") & (events["time_days"] <= t)]
+#: A month-end stock is taken at the end of the month's last day, just before the month-end time t
+#: (the first instant of the next month): an event at exactly t belongs to the next month, in the
+#: stocks as in the flows (see test_invariants.test_an_event_exactly_at_a_month_end_...).
+MONTH_END_INCLUDES_EVENTS_AT_T = False
+
+
+def states_at(events: pd.DataFrame, t: float, inclusive: bool | None = None) -> pd.Series:
+    """Each child's state at time ``t``: its latest state event at or before ``t`` (log order on ties).
+
+    ``inclusive=False`` takes only events strictly before ``t``; the default follows
+    ``MONTH_END_INCLUDES_EVENTS_AT_T``.
+    """
+    inclusive = MONTH_END_INCLUDES_EVENTS_AT_T if inclusive is None else inclusive
+    before = events["time_days"] <= t if inclusive else events["time_days"] < t
+    state_events = events[(events["state"] != "") & before]
     latest = state_events.groupby("child_id", sort=False).tail(1)
     return latest.set_index("child_id")["state"]
 
@@ -184,9 +196,9 @@ def check_conservation(run: Run) -> None:
         assert state.index.is_unique, f"{month_end}: a child has more than one state"
         unknown = set(state.unique()) - set(STATES)
         assert not unknown, f"{month_end}: states outside STATES: {unknown}"
+        seen = events["time_days"] <= t if MONTH_END_INCLUDES_EVENTS_AT_T else events["time_days"] < t
         # Fostering households share the log's id column (ids from HOUSEHOLD_ID_BASE); not children.
-        is_child = (events["time_days"] <= t) & (events["child_id"] < HOUSEHOLD_ID_BASE)
-        known_children = set(events.loc[is_child, "child_id"].unique())
+        known_children = set(events.loc[seen & (events["child_id"] < HOUSEHOLD_ID_BASE), "child_id"].unique())
         stateless = known_children - set(state.index)
         assert not stateless, (f"{month_end}: {len(stateless)} children have events but no state, "
                                f"e.g. {sorted(stateless)[:5]}")
@@ -327,6 +339,12 @@ def check_kpis_sane(run: Run) -> None:
             assert ((pct >= 0) & (pct <= 100 + 1e-9)).all(), f"{kpi} outside 0-100: {pct.min()}..{pct.max()}"
 
 
+def events_on_month_ends(run: Run, events=("cla_started", "cla_ceased", "cp_plan_started", "cp_plan_ended")) -> int:
+    """How many of ``events`` fall exactly on a month-end time (the first instant of the next month)."""
+    rows = run.events[run.events["event"].isin(events)]
+    return int(rows["time_days"].isin(run.month_end_days()).sum())
+
+
 def check_all(run: Run) -> None:
     """Every invariant, in one call."""
     check_conservation(run)
@@ -345,5 +363,5 @@ def invariants():
         check_all=check_all, conservation=check_conservation, transitions=check_transitions,
         flow_balance=check_flow_balance, team_capacity=check_team_capacity, foster_beds=check_foster_beds,
         early_help_capacity=check_early_help_capacity, kpis_sane=check_kpis_sane, states_at=states_at,
-        team_slots=team_slots,
+        team_slots=team_slots, events_on_month_ends=events_on_month_ends,
     )

@@ -118,3 +118,21 @@ def test_kpis_are_finite_and_never_negative(baseline_run, tight_run, invariants)
     invariants.kpis_sane(baseline_run)
     invariants.kpis_sane(tight_run)
     assert np.all(baseline_run.kpi("cla") > 0), "baseline CLA should stay positive"
+
+
+@pytest.mark.invariant
+def test_an_event_exactly_at_a_month_end_is_counted_in_one_month(baseline, make_variant, simulate, invariants):
+    """An event that happens exactly at a month-end boundary is counted in the same month by the
+    stock and the flow KPIs. A one-slot assessment team with a fixed 5-day s.47 enquiry leading to
+    care makes children enter care at whole days from time 0, some exactly on a month end; such
+    an event belongs to the next month (the stock is taken at the end of the last day)."""
+    scenario = make_variant(baseline, {
+        "capacity.assessment_team_case_holding_fte": 1, "capacity.caseload_limit_cases_per_fte": 1,
+        "assessment.s47_prob": 1.0, "protection.s47_to_icpc_days": 5.0,
+        "protection.icpc_after_s47_prob": 0.0, "assessment.outcome_prob": {"care": 1.0},
+    }, "whole-day event times")
+    run = simulate(scenario, 1, 0, 1)
+    ties = invariants.events_on_month_ends(run)
+    assert ties > 0, f"the set-up should put CLA starts exactly on a month end, observed {ties}"
+    invariants.flow_balance(run)
+    invariants.conservation(run)

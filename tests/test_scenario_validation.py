@@ -39,35 +39,17 @@ CASES = [
      "fostering.initial_households.value", ["many", "number"]),
     pytest.param(
         "start_date = 2020-04-01",
-        "start_date", ["2020-03-31", "published stock"], id="start date with no published stock",
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "scenario._describe: the Scenario-level validator's error has an empty loc, so the message "
-            "reads '<file>: : got a table, expected: a published stock for 2020-03-31 (the day before "
-            "start_date)...' with no field path; fix: name 'start_date' when loc is empty (or make the "
-            "check a field validator on start_date)"))),
+        "start_date", ["2020-03-31", "published stock"], id="start date with no published stock"),
     pytest.param(
         '[assessment]\nduration_median_days = { value = inf, source = "x" }',
-        "assessment.duration_median_days.value", ["finite"], id="infinite positive duration",
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "parameters.Positive (and Quantity, Probability tables, PositiveByKey) allow inf/nan: "
-            "assessment.duration_median_days = inf loads, then round(inf) raises OverflowError in "
-            "initial_stock.py line 103 (a caseload limit of inf fails the same way in model.py); fix: Field(gt=0, allow_inf_nan=False) as NonNegative already has, "
-            "and allow_inf_nan=False on Quantity.value"))),
+        "assessment.duration_median_days.value", ["finite"], id="infinite positive duration"),
     pytest.param(
         '[population]\ngrowth_after_last_year_pct_per_year = { value = nan, source = "x" }',
-        "population.growth_after_last_year_pct_per_year.value", ["finite"], id="not-a-number growth",
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "parameters.Quantity.value is a plain float: nan loads (no range to catch it) and the "
-            "population after mid-2024 becomes nan, so a 3-year run fails with 'lam < 0 or lam is NaN' in model.poisson_arrival_days; "
-            "fix: allow_inf_nan=False on Quantity.value"))),
+        "population.growth_after_last_year_pct_per_year.value", ["finite"], id="not-a-number growth"),
     pytest.param(
         '[care]\nexit_mean_days_by_entry_age = { value = { "0-4" = 800, "5-9" = 2400, "10-15" = 3400 }, '
         'source = "x" }',
-        "care.exit_mean_days_by_entry_age", ["16-17"], id="by-key table missing a key",
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "parameters.PositiveByKey / ProbabilityByKey say 'all keys required' but dict[Key, ...] does "
-            "not enforce it: the file loads and the run dies with KeyError '16-17' in care.care_episode; "
-            "fix: a model validator checking set(value) == set(get_args(Key))"))),
+        "care.exit_mean_days_by_entry_age", ["16-17"], id="by-key table missing a key"),
 ]
 
 
