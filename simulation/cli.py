@@ -1,5 +1,8 @@
 """The ``cssim`` command line: ``cssim run SCENARIO --years N --replications R --seed S``.
 
+Also ``cssim replications SCENARIO --kpi K --period P --precision 0.02`` (how many replications
+a chosen precision needs; see ``simulation.replication_count``).
+
 Owns argument checking, the choice of output folder, and the short plain-English summary printed
 after a run. The work itself is ``simulation.runner.run_experiment``.
 
@@ -36,6 +39,7 @@ import click
 import pandas as pd
 
 from simulation import contract, runner
+from simulation.executors import ExecutorError
 
 # (kpi, label) of the stocks reported after one year and at the end, in the order printed.
 HEADLINE_STOCKS = (
@@ -189,18 +193,22 @@ def cli() -> None:
               help="Output folder [default: outputs/<scenario>-<YYYYmmdd-HHMMSS>].")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes; results do not depend on it.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Run on Dask: 'local' for a LocalCluster of --workers processes, or a "
+                   "scheduler address such as tcp://host:8786. Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in <out>.partial.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 def run_command(scenario_path: Path, years: float, replications: int, seed: int,
-                out: Path | None, workers: int, resume: bool, progress: bool) -> int:
+                out: Path | None, workers: int, scheduler: str | None, resume: bool,
+                progress: bool) -> int:
     """Run SCENARIO (a TOML file) and write the run folder."""
     scenario = _load(scenario_path)
     out, partial = _choose_folders(out, scenario.name, resume)
     try:
         result = runner.run_experiment(scenario, replications=replications, seed=seed,
                                        years=years, workers=workers, out_dir=partial,
-                                       resume=resume, progress=progress)
-    except runner.RunFolderError as exc:
+                                       resume=resume, progress=progress, scheduler=scheduler)
+    except (runner.RunFolderError, ExecutorError) as exc:
         raise CliFailure(_one_line(exc)) from None
     except runner.ReplicationError as exc:
         raise CliFailure(f"{_one_line(exc)} (finished replications are kept in {partial}; "
@@ -222,6 +230,54 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
     for problem in result.problems:
         click.echo(f"cssim: warning: output breaks the contract: {problem}", err=True)
     return 1 if result.problems else 0
+
+
+@cli.command("replications")
+@click.argument("scenario_path", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--kpi", required=True, help="KPI name from the output contract, e.g. cla.")
+@click.option("--period", required=True,
+              help="Financial year (FY2027-28) or month end (2028-03-31) of the KPI.")
+@click.option("--precision", "target", type=click.FloatRange(min=0, max=1, min_open=True,
+                                                              max_open=True),
+              default=0.02, show_default=True,
+              help="Wanted 95% CI half-width as a fraction of the mean (0.02 = +/-2%).")
+@click.option("--pilot", type=click.IntRange(min=3), default=20, show_default=True,
+              help="Pilot replications to estimate the spread from.")
+@click.option("--against", "against_path", type=click.Path(path_type=Path), default=None,
+              metavar="OTHER_SCENARIO",
+              help="Size the paired difference OTHER minus SCENARIO (common random numbers).")
+@click.option("--seed", type=click.IntRange(min=0), default=20230401, show_default=True,
+              help="Base seed of the pilot.")
+@click.option("--years", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Simulated years [default: the fewest whole years covering --period].")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler: 'local' or an address (as for run).")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Keep the pilot runs in this folder [default: a temporary folder].")
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+def replications_command(scenario_path: Path, kpi: str, period: str, target: float, pilot: int,
+                         against_path: Path | None, seed: int, years: float | None, workers: int,
+                         scheduler: str | None, out: Path | None, progress: bool) -> int:
+    """How many replications of SCENARIO give the chosen precision on one KPI."""
+    from simulation.replication_count import PilotError, answer_lines, run_pilot
+
+    scenario = _load(scenario_path)
+    against = _load(against_path) if against_path is not None else None
+    if out is not None and out.exists() and any(out.iterdir()):
+        raise CliFailure(f"{out} already exists and is not empty; choose another --out")
+    try:
+        answer = run_pilot(scenario, kpi, period, target, pilot, seed, years=years,
+                           against=against, workers=workers, scheduler=scheduler, out_dir=out,
+                           progress=progress)
+    except (PilotError, runner.RunFolderError, ExecutorError) as exc:
+        raise CliFailure(_one_line(exc)) from None
+    except runner.ReplicationError as exc:
+        raise CliFailure(_one_line(exc), exit_code=1) from None
+    for line in answer_lines(answer):
+        click.echo(line)
+    return 0
 
 
 def run_cli(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ and "time already spent" are honest and month 1 is already realistic; flows coun
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 STATES = (
@@ -59,10 +60,41 @@ class EventLog:
     def __len__(self) -> int:
         return len(self.records)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The log as a DataFrame, ordered by time then by the order events happened."""
-        frame = pd.DataFrame.from_records(self.records, columns=list(COLUMNS))
-        frame["event"] = pd.Categorical(frame["event"], categories=EVENTS)
-        frame["state"] = frame["state"].astype(object)
-        frame["detail"] = frame["detail"].astype(object)
-        return frame.sort_values("time_days", kind="stable").reset_index(drop=True)
+    def to_frame(self, release: bool = False) -> pd.DataFrame:
+        """The log as a DataFrame, ordered by time then by the order events happened.
+
+        ``release=True`` empties the log once the frame is built. The model does so at the end
+        of a run: the frame then holds the only copy, and the record tuples are freed at once
+        rather than walked by the garbage collector's next pass (about 10% of a replication).
+
+        Columns are built one at a time from the transposed records (numpy for numbers, a
+        categorical for event names), which is about three times faster than
+        ``DataFrame.from_records`` followed by a frame sort, and gives the same frame: ``event``
+        categorical over ``EVENTS``, ``state`` and ``detail`` as objects, a stable time order.
+        """
+        if not self.records:
+            frame = pd.DataFrame.from_records(self.records, columns=list(COLUMNS))
+            frame["event"] = pd.Categorical(frame["event"], categories=EVENTS)
+            return frame.astype({"state": object, "detail": object})
+        times, child_ids, events, states, details, values = zip(*self.records)
+        if release:
+            self.records = []
+        times = np.array(times, dtype=float)
+        order = np.argsort(times, kind="stable")  # stable: ties keep the order events happened
+        codes = np.fromiter(map(_EVENT_CODES.__getitem__, events), dtype=np.int8, count=len(events))
+
+        def objects(column: tuple) -> pd.Series:
+            # dtype=object said explicitly: pandas 3 would otherwise infer its string dtype.
+            return pd.Series(np.array(column, dtype=object)[order], dtype=object)
+
+        return pd.DataFrame({
+            "time_days": times[order],
+            "child_id": np.array(child_ids, dtype=np.int64)[order],
+            "event": pd.Categorical.from_codes(codes[order], categories=EVENTS),
+            "state": objects(states),
+            "detail": objects(details),
+            "value": np.array(values, dtype=float)[order],
+        })
+
+
+_EVENT_CODES = {name: code for code, name in enumerate(EVENTS)}

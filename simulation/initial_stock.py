@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from simulation.distributions import age_from_uniform
+from simulation.distributions import age_sampler
 from simulation.entities import DAYS_PER_YEAR, Child
 
 FOSTER_KINDS = ("foster_inhouse", "foster_ifa", "foster_kinship")
@@ -55,7 +55,8 @@ def seed_initial_stock(model) -> None:
     stock = scenario.stock
     rng = model.streams.get("initial.stock")
     next_id = iter(range(10_000_000))
-    referral_ages = scenario.referrals.age_band_prob.value
+    referral_age = age_sampler(scenario.referrals.age_band_prob.value)
+    cla_age = age_sampler(stock.cla_age_band_prob.value)
 
     def child_aged(age_years: float, elapsed_days: float) -> Child:
         child = Child(next(next_id), birth_day=-age_years * DAYS_PER_YEAR)
@@ -72,7 +73,7 @@ def seed_initial_stock(model) -> None:
         for _ in range(100):
             total = float(lengths_days[int(rng.integers(len(lengths_days)))])
             elapsed = float(rng.random()) * total
-            age = age_from_uniform(float(rng.random()), referral_ages) + elapsed / DAYS_PER_YEAR
+            age = referral_age(float(rng.random())) + elapsed / DAYS_PER_YEAR
             if age < 17.99:
                 return total, elapsed, age
         return total, 0.0, 17.0
@@ -83,7 +84,7 @@ def seed_initial_stock(model) -> None:
     shares = np.array([stock.cla_placement_mix.value[placement] for placement in placements])
     chosen = rng.choice(len(placements), size=n_cla, p=shares / shares.sum())
     for placement_index in chosen.tolist():
-        age = age_from_uniform(float(rng.random()), stock.cla_age_band_prob.value)
+        age = cla_age(float(rng.random()))
         elapsed = min(float(rng.exponential(stock.cla_elapsed_mean_days.value)), age * DAYS_PER_YEAR * 0.999)
         child = child_aged(age, elapsed)
         child.cp_plans_before = int(rng.random() < stock.cp_prior_plan_prob.value)
@@ -146,7 +147,7 @@ def seed_initial_stock(model) -> None:
     returns_per_day = stock.referrals_in_year.value * stock.rereferral_pct.value / 100 / 365.0
     for _ in range(round(returns_per_day * journeys.rereferral_delay_mean)):
         delay = float(rng.exponential(journeys.rereferral_delay_mean))
-        age = age_from_uniform(float(rng.random()), referral_ages)
+        age = referral_age(float(rng.random()))
         if age + delay / DAYS_PER_YEAR >= 18:
             continue
         # Last referred within the year, so the return counts as a re-referral when it is one.

@@ -19,8 +19,10 @@ Assumptions
 - Results depend only on (scenario, seed, replication): the model derives its random streams
   from those, never from the process or worker it runs in.
 - Floats are written with ``FLOAT_FORMAT`` (``%.10g``); see ``simulation.runfolder``.
-- Worker processes are started with "spawn" so that a worker sees only importable code (no state
-  inherited from the parent by fork) and behaves the same on Linux, macOS and Windows.
+- Where replications run (this process, a local process pool, a Dask cluster) is chosen in one
+  place, ``simulation.executors``. Workers compute a replication and return its files' text;
+  only this process writes the run folder, so a cluster needs no shared filesystem and a
+  replication's files appear (atomically) as soon as it finishes, whichever worker ran it.
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import multiprocessing
 import numbers
+import resource
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -40,9 +41,10 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
-from tqdm import tqdm
 
-from simulation import analysis, contract
+from simulation import contract
+from simulation.executors import describe, open_executor
+from simulation.progress import replication_bar
 from simulation.runfolder import (  # re-exported: the CLI and tests use them as runner.<name>
     FLOAT_FORMAT, RunFolderError, code_version, json_text, list_run_files, prepare_folder,
     read_rep, rep_paths, update_manifest_files, write_atomic, write_csv_atomic,
@@ -128,19 +130,45 @@ def _tidy_kpis(frame: pd.DataFrame, period_col: str, scenario_name: str, replica
     return tidy.sort_values([period_col, "kpi"], kind="mergesort").reset_index(drop=True)
 
 
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process so far, in MB (``ru_maxrss``: KB on Linux, bytes on
+    macOS). In a worker it is the worker's peak: the figure that must fit the machine."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def compute_replication(scenario, seed: int, replication: int, years: float,
+                        replicate: Callable = replicate_with_model) -> dict:
+    """Run replication ``replication`` and return its files' text and timing record.
+
+    Runs wherever the executor puts it (this process, a pool worker, a Dask worker) and writes
+    nothing: ``{"monthly": csv text, "annual": csv text, "record": dict}``.
+    """
+    started = time.perf_counter()
+    monthly, annual, info = replicate(scenario, seed, replication, years)
+    texts = {name: _tidy_kpis(frame, period_col, scenario.name, replication).to_csv(
+                 index=False, lineterminator="\n")
+             for name, frame, period_col in (("monthly", monthly, "month_end"),
+                                             ("annual", annual, "financial_year"))}
+    record = {"replication": replication, "wall_seconds": time.perf_counter() - started,
+              "peak_memory_mb": round(peak_memory_mb(), 1), **info}
+    return {**texts, "record": record}
+
+
+def write_replication(reps_dir: Path, replication: int, result: dict) -> dict:
+    """Write one replication's files atomically, the record last (it marks it complete)."""
+    paths = rep_paths(Path(reps_dir), replication)
+    write_atomic(paths["monthly"], result["monthly"])
+    write_atomic(paths["annual"], result["annual"])
+    write_atomic(paths["record"], json_text(result["record"]))
+    return result["record"]
+
+
 def run_one_replication(scenario, seed: int, replication: int, years: float, reps_dir: Path,
                         replicate: Callable = replicate_with_model) -> dict:
     """Run replication ``replication`` and write its files; returns its timing record."""
-    started = time.perf_counter()
-    monthly, annual, info = replicate(scenario, seed, replication, years)
-    paths = rep_paths(Path(reps_dir), replication)
-    write_csv_atomic(_tidy_kpis(monthly, "month_end", scenario.name, replication),
-                     paths["monthly"], float_format=None)
-    write_csv_atomic(_tidy_kpis(annual, "financial_year", scenario.name, replication),
-                     paths["annual"], float_format=None)
-    record = {"replication": replication, "wall_seconds": time.perf_counter() - started, **info}
-    write_atomic(paths["record"], json_text(record))  # last: marks the replication complete
-    return record
+    return write_replication(reps_dir, replication,
+                             compute_replication(scenario, seed, replication, years, replicate))
 
 
 def _run_config(scenario, seed: int, years: float) -> dict:
@@ -174,37 +202,38 @@ def _unpack_scenario(packed: tuple[str, str, str]):
     return kind.model_validate(json.loads(resolved))
 
 
-def _run_packed(packed, seed, replication, years, reps_dir, replicate) -> dict:
-    return run_one_replication(_unpack_scenario(packed), seed, replication, years, reps_dir,
-                               replicate)
+def _compute_packed(packed, seed, replication, years, replicate) -> dict:
+    return compute_replication(_unpack_scenario(packed), seed, replication, years, replicate)
 
 
-def _execute(todo, scenario, seed, years, reps_dir, replicate, workers, bar) -> None:
-    if workers == 1 or len(todo) <= 1:
-        for replication in todo:
-            try:
-                run_one_replication(scenario, seed, replication, years, reps_dir, replicate)
-            except Exception as exc:
-                raise ReplicationError(f"replication {replication} failed: {exc}") from exc
-            bar.update(1)
-        return
-    packed = _pack_scenario(scenario)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
-        futures = {pool.submit(_run_packed, packed, seed, replication, years, reps_dir,
-                               replicate): replication for replication in todo}
-        for future in as_completed(futures):
-            try:
-                future.result()
-            except Exception as exc:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise ReplicationError(f"replication {futures[future]} failed: {exc}") from exc
-            bar.update(1)
+def _execute(executor, todo, scenario, seed, years, reps_dir, replicate, bar) -> None:
+    """Run ``todo`` on ``executor``, writing each replication as it finishes.
+
+    On a failure, replications already running still finish and are written (nothing is lost for
+    ``--resume``); then the first failure is raised as ``ReplicationError``.
+    """
+    if executor.workers == 1 and executor.name == "serial":
+        function, task_scenario = compute_replication, scenario
+    else:  # other processes rebuild the scenario from its resolved JSON
+        function, task_scenario = _compute_packed, _pack_scenario(scenario)
+    tasks = {replication: (task_scenario, seed, replication, years, replicate)
+             for replication in todo}
+    failures = []
+    for outcome in executor.run(function, tasks):
+        if outcome.error is not None:
+            failures.append(outcome)
+            continue
+        write_replication(reps_dir, outcome.key, outcome.value)
+        bar.update(1)
+    if failures:
+        first = min(failures, key=lambda outcome: outcome.key)
+        raise ReplicationError(f"replication {first.key} failed: {first.error}") from first.error
 
 
 def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
                    out_dir, resume: bool = False, progress: bool = True,
-                   replicate: Callable = replicate_with_model) -> RunSummary:
+                   replicate: Callable = replicate_with_model, scheduler: str | None = None,
+                   executor=None) -> RunSummary:
     """Run replications 0..R-1 of ``scenario`` and write a run folder meeting the contract.
 
     Parameters
@@ -228,6 +257,12 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     replicate : callable
         ``(scenario, seed, replication, years) -> (monthly, annual, info)``; a module-level
         function when ``workers > 1``. Defaults to the model and metrics.
+    scheduler : str or None
+        None for this machine; ``"local"`` for a Dask LocalCluster of ``workers`` processes; or
+        a Dask scheduler address (see ``simulation.executors.open_executor``).
+    executor : optional
+        An executor already open (from ``open_executor``), e.g. shared by the scenarios of one
+        command; when given, ``workers`` and ``scheduler`` are not used.
 
     Returns
     -------
@@ -247,6 +282,10 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
         raise ValueError(f"years must be a positive finite number, got {years!r}")
     # Plain Python numbers, so 5 and 5.0 (or numpy integers) give the same manifest.
     replications, workers, seed, years = int(replications), int(workers), int(seed), float(years)
+    # Imported here, not at the top: worker processes import this module to run replications and
+    # have no use for scipy, whose import costs about a second of each worker's start-up; here
+    # it loads while the workers start.
+    from simulation import analysis
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
@@ -258,9 +297,17 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     done = [r for r in wanted if all(path.is_file() for path in rep_paths(reps_dir, r).values())
             ] if resume else []
     todo = sorted(set(wanted) - set(done))
-    with tqdm(total=replications, initial=len(done), unit="rep", desc=scenario.name,
-              disable=not progress, file=sys.stderr) as bar:
-        _execute(todo, scenario, seed, years, reps_dir, replicate, workers, bar)
+    with replication_bar(replications, scenario.name, initial=len(done), enabled=progress) as bar:
+        if executor is not None:
+            ran_on = describe(executor)
+            _execute(executor, todo, scenario, seed, years, reps_dir, replicate, bar)
+        else:
+            # No pool for one replication (or none left): starting processes would cost more.
+            local = workers if scheduler is not None or len(todo) > 1 else 1
+            with open_executor(min(local, max(len(todo), 1)) if scheduler is None else local,
+                               scheduler) as opened:
+                ran_on = describe(opened)
+                _execute(opened, todo, scenario, seed, years, reps_dir, replicate, bar)
 
     records = [json.loads(rep_paths(reps_dir, r)["record"].read_text(encoding="utf-8"))
                for r in wanted]
@@ -292,7 +339,9 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
             "model_wall_seconds_per_replication": [rec.get("model_wall_seconds")
                                                    for rec in records],
             "event_counts": [rec.get("event_count") for rec in records],
+            "peak_memory_mb_per_replication": [rec.get("peak_memory_mb") for rec in records],
             "workers": workers,
+            "executor": ran_on,
             "replications_reused": done,
         },
     }

@@ -246,3 +246,46 @@ def test_real_baseline_runs_end_to_end(tmp_path):
     assert done.returncode == 0, f"exit code {done.returncode}: {done.stderr[-2000:]}"
     problems = contract.validate_run_folder(out)
     assert problems == [], f"baseline run breaks the contract: {problems}"
+
+
+@pytest.mark.smoke
+def test_replications_command_reports_how_many_are_needed(fake_model, capsys):
+    """`cssim replications` runs a pilot and answers with the number for the asked precision."""
+    code, out, err = cssim(capsys, "replications", fake_model, "--kpi", "cla", "--period",
+                           "FY2023-24", "--precision", "0.01", "--pilot", "5", "--seed", "3",
+                           "--no-progress")
+    assert code == 0, f"exit code {code}; stderr {err}"
+    assert out[0].startswith("cla in FY2023-24 (fake): mean"), f"first line: {out}"
+    assert "from a pilot of 5 replications" in out[0], f"pilot size reported: {out[0]}"
+    assert out[1].startswith("For +/-1% of the mean: "), f"answer line: {out}"
+
+
+@pytest.mark.badinput
+def test_replications_command_refuses_an_unknown_kpi_and_period(fake_model, capsys):
+    """A KPI or period the contract does not have is one line naming it, exit code 2."""
+    code, _, err = cssim(capsys, "replications", fake_model, "--kpi", "no_such_kpi", "--period",
+                         "FY2023-24", "--pilot", "3", "--no-progress")
+    assert_one_line_error(code, err, 2, "no_such_kpi")
+    code, _, err = cssim(capsys, "replications", fake_model, "--kpi", "cla", "--period",
+                         "2024", "--pilot", "3", "--no-progress")
+    assert_one_line_error(code, err, 2, "period")
+
+
+@pytest.mark.direction
+def test_paired_pilot_needs_fewer_replications_than_independent_runs(capsys):
+    """Common random numbers: a paired difference between two real scenarios needs fewer
+    replications than two independent runs would (the pair is positively correlated)."""
+    from simulation.replication_count import run_pilot
+    from simulation.scenario import load_scenario
+
+    base = load_scenario(BASELINE)
+    more = base.model_copy(update={"name": "more_help", "early_help": base.early_help.model_copy(
+        update={"capacity_families": base.early_help.capacity_families.model_copy(
+            update={"value": 600.0})})})
+    answer = run_pilot(base, "early_help_open", "2024-03-31", 0.05, 6, 9, against=more,
+                       progress=False)
+    paired = answer.paired
+    assert paired.correlation > 0.5, f"the pair should be correlated, got {paired.correlation}"
+    assert paired.difference.mean > 0, f"more places should hold more families: {paired}"
+    assert paired.difference.required < paired.required_independent, \
+        f"paired {paired.difference.required} vs independent {paired.required_independent}"
