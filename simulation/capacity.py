@@ -1,11 +1,12 @@
-"""Capacity that children compete for: caseload slots per team and in-house foster beds.
+"""Capacity that children compete for: caseload slots per team and early help places.
 
 Covers
 ------
 * ``CaseloadTeam``: a team's case-holding capacity as slots (FTE x caseload limit). A child
   either holds a slot or waits, first come first served. Plain counters and an ordered dict of
   waiters: a ``simpy.Resource`` with hundreds of slots slows as it grows (release scans holders).
-* ``FosterBeds``: in-house foster places; a child takes a free bed or is placed elsewhere.
+* ``EarlyHelpPlaces``: families early help holds at once. (In-house foster beds belong to the
+  fostering households of ``fostering``.)
 
 Every allocation and release is written to the event log, so the rule "never more children
 allocated than slots" is checked from the record, not trusted.
@@ -76,25 +77,6 @@ class CaseloadTeam:
             self.log.record(self.env.now, next_child, "allocated", detail=self.name)
             if event is not None:
                 event.succeed()
-
-
-class FosterBeds:
-    """In-house foster places: a fixed pool in this version (the placement issue makes it live)."""
-
-    def __init__(self, beds: int):
-        self.beds = int(beds)
-        self.occupants: set[int] = set()
-
-    def take(self, child_id: int) -> bool:
-        """Give the child a bed if one is free; ``False`` means look elsewhere."""
-        if len(self.occupants) >= self.beds:
-            return False
-        self.occupants.add(child_id)
-        return True
-
-    def free(self, child_id: int) -> None:
-        """The child leaves the bed (a no-op for children not in one)."""
-        self.occupants.discard(child_id)
 
 
 class EarlyHelpPlaces:

@@ -108,6 +108,10 @@ _KPI_MEANINGS: dict[str, str] = {
     "foster_beds_occupied": "stock: occupied in-house foster beds",
     "foster_approvals": "flow: in-house fostering households approved",
     "foster_deregistrations": "flow: in-house fostering households deregistered",
+    "foster_occupancy_pct": "pct: foster_beds_occupied / foster_beds, month end",
+    "foster_enquiries": "flow: enquiries to foster for the council",
+    "foster_applications": "flow: applications to foster (assessments started)",
+    "placement_step_downs": "flow: planned moves from a children's home to an in-house foster home",
 }
 
 CLA_CEASED_REASONS = ("returned_home", "sgo_cao", "adopted", "age_18", "other")

@@ -4,13 +4,16 @@ Covers
 ------
 * ``Child``: identity, date of birth (as a simulation day), and the history that repeat measures
   need (last referral day, CP plans so far, episodes so far).
+* ``FosterHousehold``: one of the council's own (mainstream) fostering households: what it is
+  approved for and who lives there. Connected (family and friends) carers are not households
+  here: they are assessed per child and counted once, as kinship placements.
 
 Time is in days from the scenario's start date; a child's age comes from its birth day.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DAYS_PER_YEAR = 365.25
 
@@ -33,6 +36,10 @@ class Child:
         Referral episodes started so far; indexes the child's episode draws.
     care_episodes
         Care episodes started so far; indexes the child's care-journey stream.
+    sibling_group
+        Whether the child comes into care with a brother or sister to be placed with (drawn at
+        each care entry); such a child needs a household that takes sibling groups and has two
+        beds free.
     """
 
     child_id: int
@@ -41,6 +48,7 @@ class Child:
     cp_plans_before: int = 0
     referral_episodes: int = 0
     care_episodes: int = 0
+    sibling_group: bool = False
 
     def age_years(self, day: float) -> float:
         """Age in years on simulation day ``day``."""
@@ -49,3 +57,56 @@ class Child:
     def day_of_birthday(self, age_years: float) -> float:
         """Simulation day on which the child reaches ``age_years``."""
         return self.birth_day + age_years * DAYS_PER_YEAR
+
+
+@dataclass(slots=True)
+class FosterHousehold:
+    """An approved in-house fostering household.
+
+    Attributes
+    ----------
+    household_id
+        Unique within a replication (``fostering.HOUSEHOLD_ID_BASE`` and up), and the key of the
+        household's own random draws.
+    beds
+        Children it is approved for at once (1-3).
+    youngest_years, oldest_years
+        Ages it takes, as a half-open range in years.
+    takes_sibling_groups
+        Whether it takes brothers and sisters together.
+    approved_day
+        Simulation day of approval (negative for households approved before the start).
+    skills_point
+        Where the household's skills sit on a circle of children's needs (0-1): it can meet the
+        needs of children within ``match_window / 2`` of it, a one-dimensional stand-in for
+        matching on needs that leaves some beds empty, as in practice.
+    occupants
+        Ids of the children (or staying-put young people) in its beds.
+    resting
+        Beds left empty for a while after a child moved on (carers' break, see ``fostering``).
+    """
+
+    household_id: int
+    beds: int
+    youngest_years: float
+    oldest_years: float
+    takes_sibling_groups: bool
+    approved_day: float
+    skills_point: float = 0.0
+    occupants: set[int] = field(default_factory=set)
+    resting: int = 0
+
+    def free_beds(self) -> int:
+        """Beds neither occupied nor resting after a placement ended."""
+        return self.beds - len(self.occupants) - self.resting
+
+    def takes(self, age_years: float, sibling_group: bool, needs_point: float = 0.0,
+              match_window: float = 1.0) -> bool:
+        """Whether the household can take this child now."""
+        needed = 2 if sibling_group else 1
+        if sibling_group and not self.takes_sibling_groups:
+            return False
+        if self.free_beds() < needed or not self.youngest_years <= age_years < self.oldest_years:
+            return False
+        distance = abs(needs_point - self.skills_point)
+        return min(distance, 1.0 - distance) < match_window / 2

@@ -32,6 +32,11 @@ EVENTS = (
     "cla_started", "cla_ceased", "placement_started", "placement_ended", "placement_fallback",
     "care_leaver_started", "staying_put_started", "staying_put_ended", "case_closed", "left",
     "allocation_requested", "allocated", "deallocated",
+    # Placements and fostering (``fostering``, ``placement_market``): household events carry the
+    # household id in the child_id column (ids from fostering.HOUSEHOLD_ID_BASE).
+    "date_of_birth_recorded", "step_down", "foster_bed_taken", "foster_bed_freed",
+    "fostering_enquiry", "fostering_application", "household_approved",
+    "household_deregistered",
 )
 
 COLUMNS = ("time_days", "child_id", "event", "state", "detail", "value")

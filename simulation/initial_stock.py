@@ -92,7 +92,7 @@ def seed_initial_stock(model) -> None:
         if placement == "foster_inhouse":
             # Take the bed now, not when the process starts, so care leavers seeded below cannot
             # take it first; a child with no bed left falls back when its process starts.
-            model.beds.take(child.child_id)
+            model.fostering.take_initial(child.child_id, age)
         env.process(journeys.care_episode(child, placement, elapsed))
 
     n_cp = round(stock.cp_plans_open.value)
@@ -136,7 +136,7 @@ def seed_initial_stock(model) -> None:
         staying_with, stay_days = None, 0.0
         if index < n_staying and foster_weights.sum() > 0:
             staying_with = FOSTER_KINDS[int(rng.choice(3, p=foster_weights / foster_weights.sum()))]
-            if staying_with == "foster_inhouse" and not model.beds.take(child.child_id):
+            if staying_with == "foster_inhouse" and not model.fostering.take_initial(child.child_id, 17.5):
                 staying_with = "foster_ifa"
             stay_days = float(rng.exponential(journeys.staying_put_mean))
         env.process(journeys.care_leaver(child, staying_with, stay_days,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from simulation.eventlog import CIN_CENSUS_STATES
 from simulation.parameters import PLACEMENT_TYPES
+from simulation.placement_metrics import add_placement_kpis
 from simulation.population import financial_year_start, population_for_rates
 from simulation.spend_interventions import add_intervention_spend
 
@@ -292,6 +293,7 @@ class KpiBuilder:
         self.care_flows()
         self.allocation()
         add_intervention_spend(self)
+        add_placement_kpis(self)
         self.spend_total()
         return self.monthly_frame(), self.annual_frame()
 

@@ -29,10 +29,11 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simulation.capacity import CaseloadTeam, EarlyHelpPlaces, FosterBeds
+from simulation.capacity import CaseloadTeam, EarlyHelpPlaces
 from simulation.distributions import age_sampler
 from simulation.entities import DAYS_PER_YEAR, Child
 from simulation.eventlog import EventLog
+from simulation.fostering import FosteringService
 from simulation.initial_stock import seed_initial_stock
 from simulation.levers import LeverSchedule, capacity_steps, lever_arrivals
 from simulation.parameters import Scenario
@@ -120,9 +121,9 @@ class CareSystemModel:
         }
         self.teams = {name: CaseloadTeam(self.env, self.log, name, int(n)) for name, n in slots.items()}
         self.early_help = EarlyHelpPlaces(self.env, int(scenario.early_help.capacity_families.value))
-        self.beds = FosterBeds(int(cap.inhouse_foster_beds.value))
+        self.fostering = FosteringService(self.env, self.log, self.streams, scenario.fostering, self.horizon)
         self.journeys = Journeys(self.env, self.log, self.streams, scenario, self.teams,
-                                 self.early_help, self.beds)
+                                 self.early_help, self.fostering)
 
     def _new_child(self, child_id: int, sample_age) -> tuple[Child, object]:
         draws = self.streams.episode_block(child_id, 0)
@@ -160,6 +161,7 @@ class CareSystemModel:
         """Run to the horizon and return the event log."""
         started = time.perf_counter()
         scenario = self.scenario
+        self.fostering.start()
         seed_initial_stock(self)
         referral_days = poisson_arrival_days(
             self.streams.get("referral.arrivals"), scenario.referrals.external_rate_per_year.value,

@@ -213,7 +213,8 @@ class Care(_Section):
 
 
 class Capacity(_Section):
-    """Fixed capacity in this version; the workforce and placement issues make it dynamic."""
+    """Fixed capacity in this version; the workforce issue makes it dynamic (in-house foster beds
+    live in ``fostering``: households recruited and lost)."""
 
     assessment_team_case_holding_fte: NonNegative
     family_support_team_case_holding_fte: NonNegative
@@ -221,7 +222,6 @@ class Capacity(_Section):
     leaving_care_personal_adviser_fte: NonNegative
     caseload_limit_cases_per_fte: Positive
     personal_adviser_caseload_limit_per_fte: Positive
-    inhouse_foster_beds: NonNegative
 
 
 class PublishedStock(_Section):
@@ -243,6 +243,10 @@ class PublishedStock(_Section):
 
 # Sections kept in their own modules; imported here, after the shared base classes they use.
 from simulation.parameters_interventions import Interventions  # noqa: E402
+# The placement sections build on the classes above, so their module is imported here, after
+# them; ``from package import module`` tolerates the cycle, and pydantic resolves the annotations
+# below when a scenario is first validated.
+from simulation import placement_parameters as _placement  # noqa: E402
 
 
 class Scenario(BaseModel):
@@ -262,6 +266,8 @@ class Scenario(BaseModel):
     cin_plans: ChildInNeedPlans
     care: Care
     capacity: Capacity
+    fostering: _placement.Fostering
+    placement_market: _placement.PlacementMarket
     interventions: Interventions | None = None
 
     @field_validator("start_date")

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 
-from simulation.capacity import CaseloadTeam, EarlyHelpPlaces, FosterBeds
+from simulation.capacity import CaseloadTeam, EarlyHelpPlaces
 from simulation.care import CareJourneys
 from simulation.distributions import choose, cumulative, exponential, lognormal
 from simulation.entities import Child
@@ -41,9 +41,10 @@ class Journeys(CareJourneys):
     """The processes children run through, bound to one replication's environment and capacity."""
 
     def __init__(self, env, log: EventLog, streams: Streams, scenario: Scenario,
-                 teams: dict[str, CaseloadTeam], early_help: EarlyHelpPlaces, beds: FosterBeds):
+                 teams: dict[str, CaseloadTeam], early_help: EarlyHelpPlaces, fostering):
         self.env, self.log, self.streams = env, log, streams
-        self.teams, self.early_help_places, self.beds = teams, early_help, beds
+        self.teams, self.early_help_places = teams, early_help
+        self.setup_placements(scenario, fostering)
         self.team_of: dict[int, str] = {}
         # Plain floats and lists for the hot path; the frozen scenario stays the source of truth.
         ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,

@@ -9,7 +9,8 @@ Covers
 - Everything counted in children, families, staff or places is multiplied by ``factor``, all
   together: the child population, arrival rates (referrals, early help requests, direct entries to
   care), the starting stock (children in need, CP plans, children looked after, care leavers,
-  early help families, referrals in the stock year), case-holding staff and in-house foster beds.
+  early help families, referrals in the stock year), case-holding staff and in-house fostering
+  households and enquiries.
 - Rates per child, probabilities, durations and caseload limits are left alone, so the scaled
   authority behaves like Southend per child: rates per 10,000 and percentages are unchanged in
   expectation, counts are ``factor`` times larger.
@@ -43,7 +44,8 @@ SCALED_FIELDS: tuple[str, ...] = (
     "capacity.family_support_team_case_holding_fte",
     "capacity.children_in_care_team_case_holding_fte",
     "capacity.leaving_care_personal_adviser_fte",
-    "capacity.inhouse_foster_beds",
+    "fostering.initial_households",
+    "fostering.enquiries_per_year",
     "initial_stock.*.children_in_need",
     "initial_stock.*.referrals_in_year",
     "initial_stock.*.cp_plans_open",

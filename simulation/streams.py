@@ -31,6 +31,9 @@ STREAM_NAMES: tuple[str, ...] = (
     "referral.lever_extra_arrivals",
     "early_help.lever_thinning",
     "early_help.lever_extra_arrivals",
+    "placement.search",
+    "fostering.recruitment",
+    "fostering.household",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.

@@ -28,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from simulation.eventlog import CIN_CENSUS_STATES, COLUMNS, STATES
+from simulation.fostering import HOUSEHOLD_ID_BASE
 from simulation.metrics import replication_kpis
 from simulation.model import CareSystemModel, ReplicationResult
 from simulation.parameters import Scenario
@@ -47,7 +48,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def variant(scenario: Scenario, changes: dict[str, Any], why: str = "test variant") -> Scenario:
     """A validated copy of ``scenario`` with ``changes`` applied.
 
-    Keys are dotted paths (``capacity.inhouse_foster_beds``,
+    Keys are dotted paths (``fostering.initial_households``,
     ``initial_stock.2023-03-31.cla``). A path naming a parameter table gets ``{"value": v,
     "source": "test: <why>"}`` (the whole table replaced, as a scenario delta does); a path naming a
     plain field (``name``, ``start_date``) is set directly. The result is validated, so an invalid
@@ -196,7 +197,8 @@ def check_conservation(run: Run) -> None:
         unknown = set(state.unique()) - set(STATES)
         assert not unknown, f"{month_end}: states outside STATES: {unknown}"
         seen = events["time_days"] <= t if MONTH_END_INCLUDES_EVENTS_AT_T else events["time_days"] < t
-        known_children = set(events.loc[seen, "child_id"].unique())
+        # Fostering households share the log's id column (ids from HOUSEHOLD_ID_BASE); not children.
+        known_children = set(events.loc[seen & (events["child_id"] < HOUSEHOLD_ID_BASE), "child_id"].unique())
         stateless = known_children - set(state.index)
         assert not stateless, (f"{month_end}: {len(stateless)} children have events but no state, "
                                f"e.g. {sorted(stateless)[:5]}")
@@ -271,17 +273,37 @@ def check_team_capacity(run: Run) -> None:
 
 
 def check_foster_beds(run: Run) -> None:
-    """Open in-house foster placements plus in-house staying-put arrangements never exceed the beds."""
-    beds = int(run.scenario.capacity.inhouse_foster_beds.value)
-    events = run.events
-    delta = pd.Series(0, index=events.index)
-    inhouse = events["detail"] == "foster_inhouse"
-    delta[inhouse & events["event"].isin(["placement_started", "staying_put_started"])] = 1
-    delta[inhouse & events["event"].isin(["placement_ended", "staying_put_ended"])] = -1
-    occupied = delta[delta != 0].cumsum()
-    assert occupied.empty or occupied.min() >= 0, f"in-house beds occupied went negative: {occupied.min()}"
-    peak = int(occupied.max()) if not occupied.empty else 0
-    assert peak <= beds, f"in-house beds occupied reached {peak}, expected at most {beds}"
+    """Replaying the raw log, no in-house household ever holds more children (and staying-put
+    young people) than its approved beds, nobody takes a bed in a household not approved, every
+    in-house placement holds a bed, and households are conserved (approved = deregistered + open)."""
+    raw = run.raw
+    rows = raw[raw["event"].isin(["household_approved", "household_deregistered", "foster_bed_taken",
+                                  "foster_bed_freed"])]
+    beds: dict[int, int] = {}
+    occupants: dict[int, set] = {}
+    approved = deregistered = 0
+    for t, child, kind, value in zip(rows["time_days"], rows["child_id"], rows["event"], rows["value"]):
+        if kind == "household_approved":
+            beds[child], occupants[child] = int(value), set()
+            approved += 1
+        elif kind == "household_deregistered":
+            assert child in beds, f"household {child} deregistered at day {t:.2f} without approval"
+            del beds[child]
+            deregistered += 1
+        elif kind == "foster_bed_taken":
+            household = int(value)
+            assert household in beds, f"child {child} took a bed in household {household} (not approved) at {t:.2f}"
+            occupants[household].add(child)
+            assert len(occupants[household]) <= beds[household], (
+                f"household {household} holds {len(occupants[household])} at day {t:.2f}, "
+                f"expected at most its {beds[household]} approved beds")
+        else:
+            occupants.get(int(value), set()).discard(child)
+    assert approved == deregistered + len(beds), (f"households not conserved: approved {approved}, "
+                                                  f"deregistered {deregistered}, open {len(beds)}")
+    placed = int(((raw["event"] == "placement_started") & (raw["detail"] == "foster_inhouse")).sum())
+    taken = int((raw["event"] == "foster_bed_taken").sum())
+    assert taken >= placed, f"{placed} in-house placements started but only {taken} beds taken"
 
 
 def check_early_help_capacity(run: Run) -> None:

@@ -97,9 +97,10 @@ def test_a_binding_cut_in_assessment_workers_means_longer_waits(baseline, make_v
 
 @pytest.mark.direction
 def test_fewer_inhouse_beds_means_more_agency_and_out_of_area_placements(baseline, make_variant, simulate):
-    """With fewer in-house foster beds (92 -> 50), more looked-after children are in IFA placements
-    and a higher share are placed out of area (month-end means over 2 years)."""
-    fewer = make_variant(baseline, {"capacity.inhouse_foster_beds": 50}, "fewer beds")
+    """With fewer in-house fostering households at the start (50 -> 25, about 95 -> 48 beds), more
+    looked-after children are in IFA placements and a higher share are placed out of area
+    (month-end means over 2 years)."""
+    fewer = make_variant(baseline, {"fostering.initial_households": 25}, "fewer beds")
     expect(+1, "IFA placements", *paired_t(baseline, fewer, simulate, 2,
                                            lambda run: run.kpi("cla_placement_foster_ifa").mean()))
     expect(+1, "out-of-area %", *paired_t(baseline, fewer, simulate, 2,

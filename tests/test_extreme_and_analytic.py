@@ -69,9 +69,11 @@ def test_no_arrivals_gives_stocks_that_never_rise(empty_run, invariants):
 
 @pytest.mark.extreme
 def test_zero_inhouse_beds_gives_no_inhouse_placements(baseline, make_variant, simulate, invariants):
-    """With no in-house foster beds no child is ever placed in one (the starting stock's in-house
-    placements fall back to agencies) and no care leaver stays put in one."""
-    run = simulate(make_variant(baseline, {"capacity.inhouse_foster_beds": 0}, "no beds"), SEED, 0, 2)
+    """With no in-house fostering households (none at the start, no enquiries) no child is ever
+    placed in one (the starting stock's in-house placements fall back to agencies) and no care
+    leaver stays put in one."""
+    run = simulate(make_variant(baseline, {"fostering.initial_households": 0, "fostering.enquiries_per_year": 0},
+                                "no beds"), SEED, 0, 2)
     events = run.events
     inhouse = events[(events["detail"] == "foster_inhouse")
                      & events["event"].isin(["placement_started", "staying_put_started"])]
@@ -111,15 +113,15 @@ def test_huge_capacity_means_nobody_waits(baseline, make_variant, simulate, inva
 
 @pytest.mark.extreme
 def test_stock_children_in_care_get_inhouse_beds_before_staying_put_leavers(baseline, make_variant, simulate):
-    """With only 5 in-house beds, the starting stock's looked-after children are seated before care
-    leavers staying put: no leaver stays put in an in-house bed while a stock child in care who was
-    in an in-house placement falls back to an agency at the start."""
-    run = simulate(make_variant(baseline, {"capacity.inhouse_foster_beds": 5}, "five beds"), SEED, 0, 1)
+    """With only 3 in-house households (a handful of beds), the starting stock's looked-after
+    children are seated before care leavers staying put: no leaver stays put in an in-house bed
+    while a stock child in care who was in an in-house placement falls back to an agency at the start."""
+    run = simulate(make_variant(baseline, {"fostering.initial_households": 3}, "few beds"), SEED, 0, 1)
     at_start = run.events[run.events["time_days"] == 0]
     leavers_in_beds = int(((at_start["event"] == "staying_put_started")
                            & (at_start["detail"] == "foster_inhouse")).sum())
     stock_fallbacks = int((at_start["event"] == "placement_fallback").sum())
-    assert stock_fallbacks > 0, "expected stock children in care to fall back with 5 beds"
+    assert stock_fallbacks > 0, "expected stock children in care to fall back with 3 households"
     assert leavers_in_beds == 0, (f"{leavers_in_beds} care leavers stay put in in-house beds while "
                                   f"{stock_fallbacks} stock children in care fell back to agencies")
 

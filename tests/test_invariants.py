@@ -17,7 +17,7 @@ TIGHT = {
     "capacity.family_support_team_case_holding_fte": 15,
     "capacity.children_in_care_team_case_holding_fte": 8,
     "capacity.leaving_care_personal_adviser_fte": 3,
-    "capacity.inhouse_foster_beds": 20,
+    "fostering.initial_households": 10,
     "early_help.capacity_families": 100,
 }
 
@@ -73,8 +73,9 @@ def test_kpi_flows_count_the_logged_events(baseline_run):
 @pytest.mark.invariant
 def test_baseline_capacity_is_never_exceeded(baseline_run, invariants):
     """Replaying allocations in log order, no team holds more children than FTE x caseload limit
-    (personal advisers for leaving care); in-house foster placements plus in-house staying-put
-    never exceed the beds; no family starts early help while the places are full."""
+    (personal advisers for leaving care); no in-house household ever holds more children (and
+    staying-put young people) than its approved beds, and households are conserved; no family
+    starts early help while the places are full."""
     invariants.team_capacity(baseline_run)
     invariants.foster_beds(baseline_run)
     invariants.early_help_capacity(baseline_run)
@@ -87,7 +88,7 @@ def test_tight_capacity_forms_queues_and_keeps_every_invariant(tight_run, invari
     awaiting = tight_run.kpi("children_awaiting_allocation")
     assert awaiting.max() > 0, f"expected children awaiting allocation, observed max {awaiting.max()}"
     fallbacks = int((tight_run.events["event"] == "placement_fallback").sum())
-    assert fallbacks > 0, f"expected placement_fallback events with 20 beds, observed {fallbacks}"
+    assert fallbacks > 0, f"expected placement_fallback events with 10 households, observed {fallbacks}"
     waiting = tight_run.kpi("early_help_waiting")
     assert waiting.max() > 0, f"expected families waiting for early help, observed max {waiting.max()}"
     invariants.check_all(tight_run)

@@ -89,7 +89,7 @@ def scenario_changes(draw):
         "capacity.leaving_care_personal_adviser_fte": draw(st.floats(0, 12)),
         "capacity.caseload_limit_cases_per_fte": draw(st.floats(1, 30)),
         "capacity.personal_adviser_caseload_limit_per_fte": draw(st.floats(1, 30)),
-        "capacity.inhouse_foster_beds": draw(st.integers(0, 200)),
+        "fostering.initial_households": draw(st.integers(0, 120)),
     }
 
 

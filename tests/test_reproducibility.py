@@ -75,7 +75,7 @@ def test_arrivals_and_ages_are_common_across_capacity_scenarios(baseline, make_v
     """External referrals arrive at the same times with the same ages, and early help families
     and direct care entries with the same ages, whether the council has more foster beds and
     fewer social workers or not: capacity never moves another stream's draws."""
-    variant = make_variant(baseline, {"capacity.inhouse_foster_beds": 130,
+    variant = make_variant(baseline, {"fostering.initial_households": 65,
                                       "capacity.assessment_team_case_holding_fte": 12,
                                       "capacity.family_support_team_case_holding_fte": 25},
                            "capacity changed, demand not")

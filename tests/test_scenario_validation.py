@@ -26,17 +26,17 @@ CASES = [
     ("probability above 1", '[referrals]\nnfa_at_referral_prob = { value = 1.5, source = "x" }',
      "referrals.nfa_at_referral_prob.value", ["1.5", "less than or equal to 1"]),
     ("value outside its stated range",
-     '[capacity]\ninhouse_foster_beds = { value = 500, assumption = "x", range = [70, 130] }',
-     "capacity.inhouse_foster_beds", ["inside its range", "130"]),
-    ("parameter without source or assumption", '[capacity]\ninhouse_foster_beds = { value = 50 }',
-     "capacity.inhouse_foster_beds", ["'source' or 'assumption'"]),
-    ("assumption without a range", '[capacity]\ninhouse_foster_beds = { value = 50, assumption = "x" }',
-     "capacity.inhouse_foster_beds", ["range"]),
+     '[fostering]\ninitial_households = { value = 500, assumption = "x", range = [38, 65] }',
+     "fostering.initial_households", ["inside its range", "65"]),
+    ("parameter without source or assumption", '[fostering]\ninitial_households = { value = 50 }',
+     "fostering.initial_households", ["'source' or 'assumption'"]),
+    ("assumption without a range", '[fostering]\ninitial_households = { value = 50, assumption = "x" }',
+     "fostering.initial_households", ["range"]),
     ("unknown category in a closed table",
      '[care]\nplacement_choice_prob_16_17 = { value = { foster = 0.5, hotel = 0.5 }, source = "x" }',
      "care.placement_choice_prob_16_17.value.hotel", []),
-    ("wrong type", '[capacity]\ninhouse_foster_beds = { value = "many", source = "x" }',
-     "capacity.inhouse_foster_beds.value", ["many", "number"]),
+    ("wrong type", '[fostering]\ninitial_households = { value = "many", source = "x" }',
+     "fostering.initial_households.value", ["many", "number"]),
     pytest.param(
         "start_date = 2020-04-01",
         "start_date", ["2020-03-31", "published stock"], id="start date with no published stock"),
@@ -117,11 +117,11 @@ def test_extends_cycle_is_refused(tmp_path):
 def test_a_valid_delta_loads_and_changes_only_what_it_states(tmp_path, baseline):
     """A delta that restates one parameter with its provenance loads; everything else is the
     baseline's (the control case for the refusals above)."""
-    path = write_variant(tmp_path, '[capacity]\ninhouse_foster_beds = { value = 60, source = "test" }',
+    path = write_variant(tmp_path, '[fostering]\ninitial_households = { value = 60, source = "test" }',
                          "good.toml")
     scenario = load_scenario(path)
-    assert scenario.capacity.inhouse_foster_beds.value == 60, "the stated value was not applied"
-    assert scenario.capacity.inhouse_foster_beds.range is None, "the base's range leaked into the delta"
+    assert scenario.fostering.initial_households.value == 60, "the stated value was not applied"
+    assert scenario.fostering.initial_households.range is None, "the base's range leaked into the delta"
     assert scenario.referrals == baseline.referrals, "an unchanged section differs from the baseline"
 
 
@@ -129,4 +129,4 @@ def test_a_valid_delta_loads_and_changes_only_what_it_states(tmp_path, baseline)
 def test_scenarios_are_frozen(baseline):
     """The loaded scenario cannot be changed in place (nothing mutates a scenario for the next)."""
     with pytest.raises(Exception):
-        baseline.capacity.inhouse_foster_beds.value = 1  # type: ignore[misc]
+        baseline.fostering.initial_households.value = 1  # type: ignore[misc]
