@@ -92,6 +92,10 @@ class EarlyHelpPlaces:
         self.helped: set[int] = set()
         self.waiting: dict[int, simpy.Event] = {}
 
+    def has_room(self) -> bool:
+        """A place is free now and nobody is waiting for one."""
+        return len(self.helped) < self.places and not self.waiting
+
     def request(self, child_id: int) -> simpy.Event | None:
         """Take a place now (``None``) or get an event that fires when one frees up."""
         if len(self.helped) < self.places and not self.waiting:

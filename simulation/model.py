@@ -137,8 +137,11 @@ class CareSystemModel:
         ages = age_sampler(self.scenario.referrals.age_band_prob.value)
         for index, day in zip(indices.tolist(), arrival_days.tolist()):
             yield self.env.timeout(day - self.env.now)
-            child, _ = self._new_child(EXTERNAL_ID_BASE + index, ages)
-            self.env.process(self.journeys.referral(child))
+            child, draws = self._new_child(EXTERNAL_ID_BASE + index, ages)
+            if self.journeys.diverted_to_early_help(child, draws):
+                self.env.process(self.journeys.early_help(child, draws))
+            else:
+                self.env.process(self.journeys.referral(child))
 
     def _early_help_arrivals(self, arrival_days: np.ndarray, indices: np.ndarray):
         ages = age_sampler(self.scenario.referrals.age_band_prob.value)

@@ -158,6 +158,7 @@ class EarlyHelp(_Section):
     escalation_to_referral_prob: Probability
     max_wait_days: Positive
     unserved_referral_prob: Probability
+    diversion_prob: Probability
 
 
 class Assessment(_Section):

@@ -59,6 +59,7 @@ class Journeys(CareJourneys):
         self.p_eh_escalation = eh.escalation_to_referral_prob.value
         self.eh_max_wait = eh.max_wait_days.value
         self.p_eh_unserved_referral = eh.unserved_referral_prob.value
+        self.p_eh_diversion = eh.diversion_prob.value
         self.assess_median, self.assess_sigma = ass.duration_median_days.value, ass.duration_lognormal_sigma.value
         self.p_s47 = ass.s47_prob.value
         self.assessment_outcomes = cumulative(ass.outcome_prob.value)
@@ -263,6 +264,15 @@ class Journeys(CareJourneys):
         return None
 
     # ----------------------------------------------------------------- early help
+    def diverted_to_early_help(self, child: Child, draws: EpisodeDraws) -> bool:
+        """Is a first-time referral helped in early help instead, because a place is free now?
+
+        The child's own draw decides whether its family could be supported without a referral
+        (common random numbers); capacity decides whether that happens.
+        """
+        return (draws.uniform("early_help_diversion") < self.p_eh_diversion
+                and self.early_help_places.has_room())
+
     def early_help(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
                    total_days: float | None = None):
         """Early help: wait for a place (up to a limit), be helped, then close or escalate."""

@@ -59,6 +59,7 @@ EPISODE_SLOTS: dict[str, int] = {
     "early_help_duration": 2,
     "early_help_escalation": 2,
     "early_help_unserved": 2,
+    "early_help_diversion": 1,
 }
 _SLOT_START: dict[str, int] = {}
 _offset = 0

@@ -48,13 +48,6 @@ def within_45_working_days_pct(run):
 
 
 @pytest.mark.direction
-@pytest.mark.xfail(strict=True, reason=(
-    "model: more early help places gives MORE referrals, not fewer: capacity 450 -> 900 gives "
-    "+18.3 referrals over 3 years (paired differences [21, 28, 8, 15, 17, 21], t = +6.7, seed 99). "
-    "Early help only prevents referrals through unserved_referral_prob, and in the baseline almost "
-    "no family waits past max_wait_days (waits up to ~48 days < 60, 0 unserved in 3 years), while "
-    "more families helped means more escalations (escalation_to_referral_prob 0.12). Nothing diverts "
-    "would-be referrals into early help when it has room (design.md section 1)"))
 def test_more_early_help_capacity_means_fewer_referrals(baseline, make_variant, simulate):
     """Doubling early help places (450 -> 900 families) lowers referrals over 3 years."""
     more = make_variant(baseline, {"early_help.capacity_families": 900}, "double early help")
