@@ -224,6 +224,10 @@ class PublishedStock(_Section):
     early_help_open_families: NonNegative
 
 
+# Imported here, after the base types it builds on, so the workforce schema lives in its own module.
+from simulation.workforce_parameters import CaseloadEffects, Workforce, WorkforceLevers  # noqa: E402
+
+
 class Scenario(BaseModel):
     """The resolved, validated and frozen parameters of one scenario."""
 
@@ -239,6 +243,9 @@ class Scenario(BaseModel):
     cin_plans: ChildInNeedPlans
     care: Care
     capacity: Capacity
+    workforce: Workforce
+    workforce_levers: WorkforceLevers
+    caseload_effects: CaseloadEffects
     initial_stock: dict[str, PublishedStock]
 
     @model_validator(mode="after")

@@ -26,6 +26,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "child.episode_draws",
     "child.care_journey",
     "initial.stock",
+    "workforce.post",
+    "workforce.worker",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.
