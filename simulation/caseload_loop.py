@@ -15,9 +15,9 @@ threshold a uniform is compared with); it never takes a new draw.
 
 Assumptions
 -----------
-* "Caseload" is the team's pressure when the stage starts: children held plus children waiting
-  for allocation, plus the team's share of the cases the model does not follow, per case-holding
-  FTE in post (``workforce.Workforce.team_caseload``). Allocation balances caseloads within a
+* "Caseload" is the team's when the stage starts: children held plus the team's share of the
+  cases the model does not follow, per case-holding FTE in post (the census measure;
+  ``workforce.Workforce.team_caseload``). Waiting children are not counted (see there why). Allocation balances caseloads within a
   team, so the team figure stands for the worker's.
 * Below ``no_further_gain_below_caseload`` (Troncoso 2017's ~10 CIN cases) lower caseloads bring
   no further gain.

@@ -199,10 +199,12 @@ class Workforce(WorkforceFlows):
         return worker_caseload_limit(self.limit_per_fte, self.other_per_fte, fte, share)
 
     def team_caseload(self, team: str) -> float | None:
-        """The team's cases (held + waiting) per case-holding FTE in post, plus the other cases.
+        """The team's cases held per case-holding FTE in post, plus the cases not modelled.
 
-        The census measure (cases held / case-holder FTE), with waiting children counted as the
-        team's load; ``None`` for teams that hold no cases here (leaving care, non-case-holding).
+        The census measure (cases held / case-holder FTE). Children waiting for allocation are
+        not counted: counting them made the loop a death spiral (longer stages at a full team
+        grow the queue, which lengthens stages further without bound), whereas held cases are
+        capped by the limits. ``None`` for teams that hold no cases (leaving care, non-case-holding).
         """
         own = self.teams.get(team)
         if own is None or team == NON_CASE_HOLDING:
@@ -210,7 +212,7 @@ class Workforce(WorkforceFlows):
         total_fte = sum(self.teams[name].fte for name in CASE_HOLDING_TEAMS)
         if own.fte <= 0 or total_fte <= 0:
             return math.inf
-        return own.demand / own.fte + self.other_cases / total_fte
+        return len(own.holder_of) / own.fte + self.other_cases / total_fte
 
 
 __all__ = ["Workforce", "SocialWorkTeam", "worker_caseload_limit", "CASE_HOLDING_TEAMS",

@@ -144,7 +144,7 @@ def visits_in_time(held, waiting, spells, at, wf, effects) -> np.ndarray:
     children = np.zeros(len(at))
     with np.errstate(divide="ignore", invalid="ignore"):
         for team in CASE_HOLDING_TEAMS:
-            caseload = np.where(team_fte[team] > 0, (held[team] + waiting[team]) / team_fte[team]
+            caseload = np.where(team_fte[team] > 0, held[team] / team_fte[team]
                                 + wf.other_cases_held.value / np.maximum(total_fte, 1e-12), np.inf)
             excess = (np.maximum(caseload, floor) - reference) / reference
             probability = np.clip(base - strength * excess, 0.0, 1.0)
