@@ -9,7 +9,8 @@ Covers
   team's caseload x any retention lever; a worker leaves when the integral of its rate reaches
   its own unit-exponential draw, so only actual departures are scheduled. The review also ends
   ASYE protection, takes the September ASYE intake, phases in extra posts, applies the shock and
-  re-tries agency cover held back by a cap.
+  re-tries agency cover held back by a cap or by the locum market (at most
+  ``agency_starts_max_per_month`` new locums a month).
 * A vacancy runs recruitment campaigns (fixed length, each succeeding with a chance) until a new
   employed worker starts; with the vacancy's cover decision, agency locums cover it after a short
   delay, one after another, until the post is filled (the locum's children pass to the new
@@ -21,8 +22,8 @@ lever adds have ids from ``LEVER_POST_ID`` so the baseline's posts and workers k
 
 Assumptions
 -----------
-* Agency locums cover only vacancies (not sickness); a locum's children pass to the permanent
-  recruit when one starts. Non-case-holding posts churn and are covered like the others.
+* Agency locums cover only vacancies left by leavers (not sickness, not a lever's new posts,
+  which are recruited to); a locum's children pass to the permanent recruit when one starts. Non-case-holding posts churn and are covered like the others.
 * The caseload loop raises non-case-holding staff's leaving rate with the mean case-holding
   caseload (managers feel their teams' pressure).
 """
@@ -90,6 +91,7 @@ class WorkforceFlows:
         self.capped: dict[int, Post] = {}
         self.protected: list[SocialWorker] = []
         self.agency_fte = 0.0
+        self.locum_starts = 0  # this month's, against the market's limit
         self.establishment_fte = 0.0
         self.employed_rate_per_day = wf.employed_leaving_rate_per_year.value / 365.0
         self.agency_rate_per_day = 1.0 / wf.agency_mean_stay_days.value
@@ -159,6 +161,7 @@ class WorkforceFlows:
         if kind == "agency":
             post.cover = worker
             self.agency_fte += post.fte
+            self.locum_starts += 0 if initial else 1
             team.add_worker(worker)
             return worker
         if kind == "asye":
@@ -230,10 +233,13 @@ class WorkforceFlows:
         yield self.env.timeout(delay)
         if not self.vacancy_live(post, vacancy) or post.cover is not None:
             return
-        if self.over_agency_cap(post):
+        if self.over_agency_cap(post) or self.locum_market_full():
             self.capped[post.post_id] = post
             return
         self.start_worker(post, "agency")
+
+    def locum_market_full(self) -> bool:
+        return self.locum_starts >= self.scenario.workforce.agency_starts_max_per_month.value
 
     def over_agency_cap(self, post: Post) -> bool:
         if self.env.now < self.cap_day:
@@ -249,6 +255,7 @@ class WorkforceFlows:
                 yield self.env.timeout(day - self.env.now)
             month_days = (ticks[index + 1] if index + 1 < len(ticks) else day + 30.0) - day
             date = self.start_date + dt.timedelta(days=int(day))
+            self.locum_starts = 0
             self.end_asye_protection()
             self.phase_in_posts()
             if date.month == int(self.scenario.workforce.asye_intake_month.value):
@@ -336,7 +343,7 @@ class WorkforceFlows:
             vacancy = self.vacancies.get(post_id)
             if vacancy is None or not self.vacancy_live(post, vacancy) or post.cover is not None:
                 del self.capped[post_id]
-            elif not self.over_agency_cap(post):
+            elif not self.over_agency_cap(post) and not self.locum_market_full():
                 del self.capped[post_id]
                 self.start_worker(post, "agency")
 
@@ -361,7 +368,8 @@ class WorkforceFlows:
                 self.lever_posts += 1
                 self.extra_posts_added[team] += post.fte
                 done += post.fte
-                self.open_vacancy(post)
+                # New posts are recruited to, not covered by locums: they add permanent capacity.
+                self.open_vacancy(post, covered=False)
             return
         vacant = sorted((post for post in self.posts.values()
                          if post.open and post.holder is None and post.team in CASE_HOLDING_TEAMS),

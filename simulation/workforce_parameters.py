@@ -54,6 +54,7 @@ class Workforce(_Section):
     agency_mean_stay_days: Positive
     agency_cover_prob: Probability
     agency_start_delay_mean_days: Positive
+    agency_starts_max_per_month: Positive
     recruitment_campaign_days: Positive
     recruitment_success_prob: Probability
     asye_intake_per_year: NonNegative
