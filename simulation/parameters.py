@@ -196,7 +196,9 @@ class Care(_Section):
 
 
 class Capacity(_Section):
-    """Fixed capacity in this version; the workforce and placement issues make it dynamic."""
+    """Capacity. The ``*_team_case_holding_fte`` are case-holding FTE in post at the start
+    (employed + agency), which ``workforce`` turns into posts and workers; personal advisers and
+    foster beds are fixed pools (the placement issue makes beds dynamic)."""
 
     assessment_team_case_holding_fte: NonNegative
     family_support_team_case_holding_fte: NonNegative
