@@ -17,7 +17,8 @@ What is kept
   (``Statistical neighbours (SN2021 group, mean)``), renamed to the short labels in ``AREAS``.
 - Measures: those in ``MEASURES`` (referrals, s.47, ICPCs, children in need, child protection,
   children looked after, placement shares, distance, stability, reasons for ceasing care).
-- Years: the financial years 2018-19 to 2022-23 (labels ``YYYY-YY``, year ending 31 March).
+- Years: the financial years 2018-19 to 2022-23 (labels ``YYYY-YY``, year ending 31 March); for
+  the workforce census (caseloads), 30 September 2018 to 2022 (labels ``30 Sep YYYY``).
 
 Columns: ``area, measure, year, value, unit, source_title, source_url, notes``. DfE suppresses
 small counts ("c", 1-5 children): such cells keep their row with an empty ``value`` and
@@ -48,6 +49,8 @@ AREAS = {
 }
 
 YEARS = ("2018-19", "2019-20", "2020-21", "2021-22", "2022-23")
+#: The workforce census is taken at 30 September; these dates fall in the same financial years.
+WORKFORCE_YEARS = ("30 Sep 2018", "30 Sep 2019", "30 Sep 2020", "30 Sep 2021", "30 Sep 2022")
 
 MEASURES = (
     # front door
@@ -109,6 +112,10 @@ MEASURES = (
     "ceased_independent_living_unsupported_pct",
     "ceased_other_reason_number",
     "ceased_other_reason_pct",
+    # social work caseload (DfE children's social work workforce census, at 30 September)
+    "sw_average_caseload_fte",
+    "sw_cases_held",
+    "sw_case_holders_fte",
 )
 
 COLUMNS = ("area", "measure", "year", "value", "unit", "source_title", "source_url", "notes")
@@ -129,7 +136,8 @@ def build_rows(source: Path) -> list[dict[str, str]]:
         reader = csv.DictReader(handle)
         rows = []
         for row in reader:
-            if row["area"] not in AREAS or row["measure"] not in MEASURES or row["year"] not in YEARS:
+            if (row["area"] not in AREAS or row["measure"] not in MEASURES
+                    or row["year"] not in YEARS + WORKFORCE_YEARS):
                 continue
             value, note = _clean_value(row["value"])
             if not note and row.get("verified", "").strip().lower() == "no":
@@ -147,7 +155,8 @@ def build_rows(source: Path) -> list[dict[str, str]]:
             })
     order = {name: index for index, name in enumerate(MEASURES)}
     area_order = {name: index for index, name in enumerate(AREAS.values())}
-    rows.sort(key=lambda r: (order[r["measure"]], area_order[r["area"]], r["year"]))
+    year_order = {label: index for index, label in enumerate(YEARS + WORKFORCE_YEARS)}
+    rows.sort(key=lambda r: (order[r["measure"]], area_order[r["area"]], year_order[r["year"]]))
     return rows
 
 

@@ -56,6 +56,7 @@ MEASURE_TO_KPI = {
     "cla_31mar_placed_more_than_20_miles_pct": "cla_over_20_miles_pct",
     "cla_3plus_placements_in_year_pct": "cla_3plus_placements_pct",
     "placement_changes_total": "placement_moves",
+    "sw_average_caseload_fte": "sw_caseload_mean",
 }
 
 #: DfE placement groups at 31 March (% of CLA) and the model placement types in each.
@@ -95,14 +96,22 @@ CEASED_REASON_MEASURES = {
 }
 
 
-def financial_year_label(year: str) -> str:
-    """``"2022-23"`` -> ``"FY2022-23"`` (the output contract's label)."""
-    return f"FY{year}"
-
-
 def year_end(year: str) -> dt.date:
-    """``"2022-23"`` -> 31 March 2023, the day a published stock refers to."""
+    """The day a published figure refers to.
+
+    ``"2022-23"`` -> 31 March 2023 (stocks at that day; flows in the year ending on it);
+    ``"30 Sep 2022"`` (workforce census) -> 30 September 2022.
+    """
+    if year.startswith("30 Sep "):
+        return dt.date(int(year[-4:]), 9, 30)
     return dt.date(int(year[:4]) + 1, 3, 31)
+
+
+def financial_year_label(year: str) -> str:
+    """``"2022-23"`` -> ``"FY2022-23"``; a census date -> the financial year holding it."""
+    day = year_end(year)
+    first = day.year if day.month >= 4 else day.year - 1
+    return f"FY{first}-{(first + 1) % 100:02d}"
 
 
 def csv_path() -> Path:
@@ -149,7 +158,8 @@ def actuals(area: str = "southend") -> pd.DataFrame:
     -------
     DataFrame
         Columns ``area, kpi, measure, year, period, date, value, unit, source_title`` with
-        ``period`` like ``FY2022-23`` and ``date`` the 31 March ending it (a ``datetime.date``);
+        ``period`` like ``FY2022-23`` and ``date`` the 31 March ending it (a ``datetime.date``;
+        30 September for the workforce census, whose ``year`` is like ``30 Sep 2022``);
         one row per KPI and year; suppressed figures are left out.
     """
     frame = published()

@@ -86,7 +86,8 @@ class CareJourneys:
                         detail="initial" if elapsed_days else "")
         if initial_placement is None:
             placement = self.place(child, self.choose_placement(child, u_choice), u_area)
-        elif initial_placement == "foster_inhouse" and not self.beds.take(child.child_id):
+        elif (initial_placement == "foster_inhouse" and child.child_id not in self.beds.occupants
+              and not self.beds.take(child.child_id)):
             placement = self.place(child, "foster", u_area)
         else:
             placement = self.place(child, initial_placement, u_area)

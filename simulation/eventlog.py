@@ -41,6 +41,9 @@ EVENTS = (
     "post_added", "post_removed", "worker_joined", "worker_left",
 )
 
+#: Events about posts and workers (their ``child_id`` column holds a post or worker id).
+WORKFORCE_EVENTS = ("post_added", "post_removed", "worker_joined", "worker_left")
+
 COLUMNS = ("time_days", "child_id", "event", "state", "detail", "value")
 OUT_OF_AREA_FLAG = 1
 OVER_20_MILES_FLAG = 2

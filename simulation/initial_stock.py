@@ -87,10 +87,17 @@ def seed_initial_stock(model) -> None:
         elapsed = min(float(rng.exponential(stock.cla_elapsed_mean_days.value)), age * DAYS_PER_YEAR * 0.999)
         child = child_aged(age, elapsed)
         child.cp_plans_before = int(rng.random() < stock.cp_prior_plan_prob.value)
-        env.process(journeys.care_episode(child, placements[placement_index], elapsed))
+        placement = placements[placement_index]
+        if placement == "foster_inhouse":
+            # Take the bed now, not when the process starts, so care leavers seeded below cannot
+            # take it first; a child with no bed left falls back when its process starts.
+            model.beds.take(child.child_id)
+        env.process(journeys.care_episode(child, placement, elapsed))
 
     n_cp = round(stock.cp_plans_open.value)
-    candidates = np.array([journeys.cp_plan_days(_UniformSource(rng)) for _ in range(max(50 * n_cp, 1))])
+    # Plans end at 18 at the latest, so lengths are capped there (a plan may otherwise never end).
+    candidates = np.minimum([journeys.cp_plan_days(_UniformSource(rng)) for _ in range(max(50 * n_cp, 1))],
+                            18 * DAYS_PER_YEAR)
     cp_lengths = length_biased_sample(rng, candidates, max(20 * n_cp, 1))
     for _ in range(n_cp):
         total, elapsed, age = open_spell(cp_lengths)

@@ -55,9 +55,13 @@ def intervals(rows: pd.DataFrame, key_cols: list[str]) -> pd.DataFrame:
 
 
 def count_open(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """How many intervals [start, end) contain each time in ``at``."""
-    return (np.searchsorted(np.sort(starts), at, side="right")
-            - np.searchsorted(np.sort(ends), at, side="right"))
+    """How many intervals [start, end) are open just before each time in ``at``.
+
+    ``at`` is the first instant of the next month, so an event at exactly that instant belongs to
+    the next month both here and in the monthly flow bins: stock change = in - out, month by month.
+    """
+    return (np.searchsorted(np.sort(starts), at, side="left")
+            - np.searchsorted(np.sort(ends), at, side="left"))
 
 
 class KpiBuilder:
@@ -138,7 +142,7 @@ class KpiBuilder:
         cin = states[states["state"] == "cin_plan"]
         # Plans open now that began two or more years ago: open at t-2y and still open at t.
         starts, ends = cin["time_days"].to_numpy(), cin["end_days"].to_numpy()
-        long_plans = np.array([np.sum((starts <= t - TWO_YEARS_DAYS) & (ends > t)) for t in self.at], dtype=float)
+        long_plans = np.array([np.sum((starts < t - TWO_YEARS_DAYS) & (ends >= t)) for t in self.at], dtype=float)
         self.monthly["cin_plans_over_2y_pct"] = self.percent(long_plans, self.monthly["cin_plans_open"])
 
     def referral_flows(self) -> None:
@@ -197,8 +201,8 @@ class KpiBuilder:
         child_codes = current["child_id"].to_numpy()
         three_plus = []
         for t in self.at:
-            in_window = (starts <= t) & (ends > t - 365.0)
-            now = (starts <= t) & (ends > t)
+            in_window = (starts < t) & (ends >= t - 365.0)
+            now = (starts < t) & (ends >= t)
             counts = pd.Series(child_codes[in_window]).value_counts()
             present = np.unique(child_codes[now])
             three_plus.append(100.0 * np.mean(counts.reindex(present).fillna(0).to_numpy() >= 3) if len(present) else np.nan)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 PLACEMENT_TYPES = (
     "foster_inhouse", "foster_ifa", "foster_kinship", "residential", "supported",
@@ -52,10 +52,15 @@ class _Provenance(BaseModel):
         return self
 
 
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+UnitInterval = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+PositiveFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
 class Quantity(_Provenance):
     """A number with provenance; ``value`` must lie within ``range`` when one is given."""
 
-    value: float
+    value: Finite
     range: tuple[float, float] | None = None
 
     @model_validator(mode="after")
@@ -72,17 +77,17 @@ class NonNegative(Quantity):
 
 
 class Positive(Quantity):
-    value: Annotated[float, Field(gt=0)]
+    value: PositiveFinite
 
 
 class Probability(Quantity):
-    value: Annotated[float, Field(ge=0, le=1)]
+    value: UnitInterval
 
 
 class ProbabilityTable(_Provenance, Generic[Key]):
     """Probabilities over a closed set of outcomes; they must sum to 1 (missing keys are 0)."""
 
-    value: dict[Key, Annotated[float, Field(ge=0, le=1)]]
+    value: dict[Key, UnitInterval]
     range: dict[Key, tuple[float, float]] | None = None
 
     @model_validator(mode="after")
@@ -93,24 +98,36 @@ class ProbabilityTable(_Provenance, Generic[Key]):
         return self
 
 
-class ProbabilityByKey(_Provenance, Generic[Key]):
+class _EveryKey(_Provenance):
+    """Tables that need a value for every key of their closed set."""
+
+    @model_validator(mode="after")
+    def _has_every_key(self):
+        (key_type,) = type(self).__pydantic_generic_metadata__["args"] or (None,)
+        missing = sorted(set(get_args(key_type)) - set(self.value)) if key_type is not None else []
+        if missing:
+            raise ValueError(f"a value for every key; missing {', '.join(missing)}")
+        return self
+
+
+class ProbabilityByKey(_EveryKey, Generic[Key]):
     """A probability for each key of a closed set (they need not sum to 1); all keys required."""
 
-    value: dict[Key, Annotated[float, Field(ge=0, le=1)]]
+    value: dict[Key, UnitInterval]
     range: dict[Key, tuple[float, float]] | None = None
 
 
-class PositiveByKey(_Provenance, Generic[Key]):
-    """A positive number for each key of a closed set."""
+class PositiveByKey(_EveryKey, Generic[Key]):
+    """A positive number for each key of a closed set; all keys required."""
 
-    value: dict[Key, Annotated[float, Field(gt=0)]]
+    value: dict[Key, PositiveFinite]
     range: dict[Key, tuple[float, float]] | None = None
 
 
 class CountByYear(_Provenance):
     """Counts by calendar year, e.g. the ONS mid-year population."""
 
-    value: dict[str, Annotated[float, Field(gt=0)]]
+    value: dict[str, PositiveFinite]
     range: tuple[float, float] | None = None
 
 
@@ -236,6 +253,8 @@ class Scenario(BaseModel):
     model_config = _STRICT
     name: Annotated[str, Field(pattern=r"^[a-z0-9_\-]+$")]
     description: str
+    # Declared before start_date so that start_date's check can see which stocks are published.
+    initial_stock: dict[str, PublishedStock]
     start_date: dt.date
     population: Population
     referrals: Referrals
@@ -248,17 +267,17 @@ class Scenario(BaseModel):
     workforce: Workforce
     workforce_levers: WorkforceLevers
     caseload_effects: CaseloadEffects
-    initial_stock: dict[str, PublishedStock]
 
-    @model_validator(mode="after")
-    def _stock_for_start(self):
-        wanted = (self.start_date - dt.timedelta(days=1)).isoformat()
-        if wanted not in self.initial_stock:
-            known = ", ".join(sorted(self.initial_stock)) or "none"
-            raise ValueError(
-                f"a published stock for {wanted} (the day before start_date); have {known}"
-            )
-        return self
+    @field_validator("start_date")
+    @classmethod
+    def _stock_for_start(cls, start_date: dt.date, info: ValidationInfo) -> dt.date:
+        stocks = info.data.get("initial_stock")
+        wanted = (start_date - dt.timedelta(days=1)).isoformat()
+        if stocks is not None and wanted not in stocks:
+            known = ", ".join(sorted(stocks)) or "none"
+            raise ValueError(f"a date the day after a published stock: no published stock for {wanted} "
+                             f"(have {known})")
+        return start_date
 
     @property
     def stock(self) -> PublishedStock:

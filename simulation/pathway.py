@@ -239,6 +239,8 @@ class Journeys(CareJourneys):
         end_first, end_later = self.p_cp_end_first / drift, min(self.p_cp_end_later / drift, 1.0)
         if u_reviews < end_first:
             return self.cp_first_review
+        if self.p_cp_end_later <= 0:
+            return math.inf  # no plan ends at a later review: it runs until the child is 18
         # Conditional uniform for the later reviews: geometric number of 6-monthly reviews.
         u_later = (u_reviews - end_first) / (1 - end_first)
         later = 1 if end_later >= 1 else max(

@@ -31,7 +31,7 @@ STREAM_NAMES: tuple[str, ...] = (
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.
-#: A purpose that needs more than its slots (a rare long loop) falls back to a per-child
+#: Append new purposes at the end: offsets follow declaration order. A purpose that needs more than its slots (a rare long loop) falls back to a per-child
 #: generator, which keeps determinism and common random numbers.
 EPISODE_SLOTS: dict[str, int] = {
     "age": 1,
@@ -59,7 +59,11 @@ _offset = 0
 for _purpose, _count in EPISODE_SLOTS.items():
     _SLOT_START[_purpose] = _offset
     _offset += _count
-DRAWS_PER_EPISODE = _offset
+#: Slots reserved per episode, more than are used, so that a purpose appended to EPISODE_SLOTS
+#: leaves every child's existing draws where they were (the block's shape never changes).
+DRAWS_PER_EPISODE = 64
+if _offset > DRAWS_PER_EPISODE:
+    raise RuntimeError(f"EPISODE_SLOTS needs {_offset} draws; raise DRAWS_PER_EPISODE (this reshuffles draws)")
 EPISODES_PER_CHILD = 3
 CHUNK_CHILDREN = 1024
 
@@ -88,7 +92,9 @@ class Streams:
         self._chunks: dict[int, np.ndarray] = {}
 
     def _sequence(self, name: str, *extra: int) -> np.random.SeedSequence:
-        return np.random.SeedSequence([self.seed, self.replication, _key(name), *extra])
+        # The count of extra words is part of the entropy: SeedSequence pads short entropy with
+        # zeros, so without it get(name) and a sub-stream keyed (name, 0) would coincide.
+        return np.random.SeedSequence([self.seed, self.replication, _key(name), len(extra), *extra])
 
     def get(self, name: str) -> np.random.Generator:
         """The generator for a named purpose (the same object on every call)."""

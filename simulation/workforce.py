@@ -44,6 +44,15 @@ def worker_caseload_limit(limit_per_fte: float, other_per_fte: float, fte: float
     return max(math.floor((limit_per_fte * protected_share - other_per_fte) * fte + 1e-9), 0)
 
 
+def scenario_caseload_limit(scenario, fte: float, kind: str) -> int:
+    """A worker's limit under ``scenario`` (as ``Workforce.limit_for``), for checks from the log."""
+    cap, wf = scenario.capacity, scenario.workforce
+    holders = sum(getattr(cap, f"{team}_team_case_holding_fte").value for team in CASE_HOLDING_TEAMS)
+    other = wf.other_cases_held.value / holders if holders > 0 else 0.0
+    share = wf.asye_protected_caseload_share.value if kind == "asye" else 1.0
+    return worker_caseload_limit(cap.caseload_limit_cases_per_fte.value, other, fte, share)
+
+
 class SocialWorkTeam:
     """One team's workers and the children they hold; same interface as ``capacity.CaseloadTeam``.
 
@@ -215,5 +224,5 @@ class Workforce(WorkforceFlows):
         return len(own.holder_of) / own.fte + self.other_cases / total_fte
 
 
-__all__ = ["Workforce", "SocialWorkTeam", "worker_caseload_limit", "CASE_HOLDING_TEAMS",
+__all__ = ["Workforce", "SocialWorkTeam", "worker_caseload_limit", "scenario_caseload_limit", "CASE_HOLDING_TEAMS",
            "NON_CASE_HOLDING", "ALL_TEAMS", "POST_ID_BASE", "WORKER_ID_BASE"]
