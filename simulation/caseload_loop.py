@@ -25,8 +25,6 @@ Assumptions
 
 from __future__ import annotations
 
-from simulation.distributions import cumulative
-
 ESCALATIONS = {"cin": ("s47", "care"), "cp": ("care",)}
 
 
@@ -53,6 +51,7 @@ class CaseloadLoop:
         self.rereferral_strength = effects.rereferral_strength.value
         self.escalation_strength = effects.escalation_strength.value
         self.turnover_strength = effects.turnover_strength.value
+        self._tables: dict[str, tuple] = {}
 
     def multiplier(self, strength: float, caseload: float) -> float:
         """The effect multiplier at ``caseload`` for an effect of ``strength``."""
@@ -98,12 +97,25 @@ class CaseloadLoop:
         factor = self.at_team(self.escalation_strength, team)
         if factor == 1.0:
             return default
-        up = ESCALATIONS[plan]
-        raised = {key: min(prob * factor, 1.0) for key, prob in table.items() if key in up}
-        rest = sum(prob for key, prob in table.items() if key not in up)
-        room = max(1.0 - sum(raised.values()), 0.0)
+        items, rest = self._sorted_table(table, plan)
+        raised = [min(prob * factor, 1.0) if up else prob for _, prob, up in items]
+        room = max(1.0 - sum(value for value, (_, _, up) in zip(raised, items) if up), 0.0)
         scale = room / rest if rest > 0 else 0.0
-        return cumulative({key: raised.get(key, prob * scale) for key, prob in table.items()})
+        total, pairs = 0.0, []
+        for value, (key, _, up) in zip(raised, items):
+            total += value if up else value * scale
+            pairs.append((key, total))
+        return pairs
 
+    def _sorted_table(self, table: dict[str, float], plan: str):
+        """The table in sorted key order (as ``distributions.cumulative``), cached per plan."""
+        cached = self._tables.get(plan)
+        if cached is None or cached[0] is not table:
+            up = ESCALATIONS[plan]
+            items = [(key, table[key], key in up) for key in sorted(table)]
+            rest = sum(prob for _, prob, is_up in items if not is_up)
+            cached = (table, items, rest)
+            self._tables[plan] = cached
+        return cached[1], cached[2]
 
 __all__ = ["CaseloadLoop"]

@@ -130,6 +130,8 @@ class SocialWorker:
     cases: set = None  # type: ignore[assignment]
     leaving: bool = False
     in_post: bool = True
+    order: int = 0  # join order within the team: the tie-break when loads are equal
+    version: int = 0  # bumped on every change of load or limit (invalidates heap entries)
 
     def __post_init__(self):
         if self.cases is None:

@@ -26,6 +26,7 @@ Assumptions
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import simpy
@@ -75,6 +76,10 @@ class SocialWorkTeam:
         self.waiting: dict[int, simpy.Event | None] = {}
         self.rewaiting: dict[int, None] = {}  # lost their worker: served before new requests
         self.fte = 0.0
+        # Workers with room keyed by (load, join order): a heap with stale entries skipped lazily,
+        # so finding the least-loaded worker is O(log n) instead of a scan of the team.
+        self.with_room: list[tuple[float, int, int, SocialWorker]] = []
+        self.joined = 0
 
     @property
     def demand(self) -> int:
@@ -82,16 +87,25 @@ class SocialWorkTeam:
         return len(self.holder_of) + len(self.waiting) + len(self.rewaiting)
 
     def least_loaded(self) -> SocialWorker | None:
-        """The worker with room and the lowest cases / limit (first in the team on a tie)."""
-        best, best_load = None, 2.0
-        for worker in self.workers:
-            held, limit = len(worker.cases), worker.caseload_limit
-            if held < limit and held / limit < best_load:
-                best, best_load = worker, held / limit
-        return best
+        """The worker with room and the lowest cases / limit (earliest to join on a tie)."""
+        heap = self.with_room
+        while heap:
+            _, _, version, worker = heap[0]
+            if version == worker.version and worker.in_post:
+                return worker
+            heapq.heappop(heap)
+        return None
+
+    def changed(self, worker: SocialWorker) -> None:
+        """The worker's load or limit changed: invalidate its old entry, re-enter it if it has room."""
+        worker.version += 1
+        held, limit = len(worker.cases), worker.caseload_limit
+        if worker.in_post and held < limit:
+            heapq.heappush(self.with_room, (held / limit, worker.order, worker.version, worker))
 
     def allocate(self, child_id: int, worker: SocialWorker, reason: str) -> None:
         worker.cases.add(child_id)
+        self.changed(worker)
         self.holder_of[child_id] = worker
         now, wid = self.env.now, worker.worker_id
         self.log.record(now, child_id, "allocated", detail=self.name, value=wid)
@@ -123,6 +137,7 @@ class SocialWorkTeam:
         if worker is None:
             return
         worker.cases.discard(child_id)
+        self.changed(worker)
         self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
         if self.waiting or self.rewaiting:
             self.serve()
@@ -147,6 +162,9 @@ class SocialWorkTeam:
     def add_worker(self, worker: SocialWorker, serve: bool = True) -> None:
         self.workers.append(worker)
         self.fte += worker.fte
+        self.joined += 1
+        worker.order = self.joined
+        self.changed(worker)
         if serve:
             self.serve()
 
@@ -156,6 +174,7 @@ class SocialWorkTeam:
         self.fte = max(self.fte - worker.fte, 0.0) if self.workers else 0.0
         children = sorted(worker.cases)
         worker.cases.clear()
+        worker.version += 1  # out of the heap (in_post is cleared by the caller as well)
         now = self.env.now
         for child_id in children:
             del self.holder_of[child_id]
@@ -184,6 +203,7 @@ class Workforce(WorkforceFlows):
         self.env, self.log, self.streams, self.scenario = env, log, streams, scenario
         self.last_worker: dict[int, int] = {}
         self.teams = {name: SocialWorkTeam(env, log, name, self.last_worker) for name in ALL_TEAMS}
+        self.case_team_list = [self.teams[name] for name in CASE_HOLDING_TEAMS]
         self.loop = CaseloadLoop(scenario.caseload_effects, self.team_caseload)
         cap, wf = scenario.capacity, scenario.workforce
         self.case_holding_fte_at_start = sum(
@@ -215,10 +235,11 @@ class Workforce(WorkforceFlows):
         grow the queue, which lengthens stages further without bound), whereas held cases are
         capped by the limits. ``None`` for teams that hold no cases (leaving care, non-case-holding).
         """
-        own = self.teams.get(team)
-        if own is None or team == NON_CASE_HOLDING:
+        if team not in CASE_HOLDING_TEAMS:
             return None
-        total_fte = sum(self.teams[name].fte for name in CASE_HOLDING_TEAMS)
+        own = self.teams[team]
+        assessment, family_support, in_care = self.case_team_list
+        total_fte = assessment.fte + family_support.fte + in_care.fte
         if own.fte <= 0 or total_fte <= 0:
             return math.inf
         return len(own.holder_of) / own.fte + self.other_cases / total_fte

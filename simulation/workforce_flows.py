@@ -316,6 +316,7 @@ class WorkforceFlows:
                 continue
             if worker.protected_until_day <= now:
                 worker.caseload_limit = self.limit_for(worker.fte, "employed")
+                self.teams[worker.post.team].changed(worker)
                 self.teams[worker.post.team].serve()
             else:
                 still.append(worker)
