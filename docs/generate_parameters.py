@@ -29,6 +29,11 @@ OUTPUT = REPO_ROOT / "docs" / "parameters.md"
 
 #: (name suffix, unit), first match wins; probabilities and shares are handled before these.
 UNIT_SUFFIXES = (
+    ("_gbp_per_fte_per_year", "GBP per FTE a year"),
+    ("_gbp_per_year", "GBP a year"),
+    ("_gbp_per_hire", "GBP per hire"),
+    ("_fte_at_start", "FTE"),
+    ("_cases_held", "cases"),
     ("_per_family_year_gbp", "GBP a family-year (2023-24 prices)"),
     ("_gbp", "GBP (2023-24 prices)"),
     ("_pct_per_year", "% a year"),
@@ -43,6 +48,13 @@ UNIT_SUFFIXES = (
     ("_pct", "%"),
     ("_by_mid_year", "children, by mid-year"),
     ("_in_year", "count in the year"),
+    ("_months", "months"),
+    ("_month", "month of the year"),
+    ("date", "date"),
+    ("_share", "share (0-1)"),
+    ("_caseload", "cases per FTE"),
+    ("_strength", "effect slope (no unit)"),
+    ("_multiplier", "multiplier (no unit)"),
 )
 
 
@@ -104,6 +116,11 @@ def parameter_tables(content: dict, prefix: str = "") -> dict:
 
 def _rows(section: str, parameters: dict) -> list[str]:
     rows = []
+    for name, switch in parameters.items():
+        if isinstance(switch, bool):  # a model switch (e.g. caseload_effects.enabled)
+            rows.append("| " + " | ".join(_cell(cell) for cell in (
+                section, f"`{name}`", str(switch).lower(), "on/off", "switch",
+                "model option, not a quantity: false switches the section's effects off", "")) + " |")
     for name, parameter in parameter_tables(parameters).items():
         provenance = "source" if parameter.get("source") else "assumption"
         text = parameter.get("source") or parameter.get("assumption") or ""

@@ -7,6 +7,10 @@ Covers
 * ``FosterHousehold``: one of the council's own (mainstream) fostering households: what it is
   approved for and who lives there. Connected (family and friends) carers are not households
   here: they are assessed per child and counted once, as kinship placements.
+* ``Post``: a funded social work post in a team (the establishment), filled by an employed
+  worker, covered by an agency worker, or vacant.
+* ``SocialWorker``: a worker in a post: employed, agency or newly qualified (ASYE), FTE, start
+  day, caseload limit and the children held.
 
 Time is in days from the scenario's start date; a child's age comes from its birth day.
 """
@@ -110,3 +114,96 @@ class FosterHousehold:
             return False
         distance = abs(needs_point - self.skills_point)
         return min(distance, 1.0 - distance) < match_window / 2
+
+
+@dataclass(slots=True, eq=False)
+class Post:
+    """A funded social work post (part of the establishment).
+
+    Attributes
+    ----------
+    post_id
+        Unique within a replication; posts added by a scenario lever get ids from a separate
+        range, so the draws of the baseline's posts are the same in every scenario.
+    team
+        ``assessment``, ``family_support``, ``children_in_care`` or ``non_case_holding``.
+    fte
+        The post's FTE (part-time posts are < 1); its holder works that FTE.
+    holder
+        The employed (or ASYE) worker in the post, or ``None`` when the post is vacant.
+    cover
+        The agency worker covering the vacancy, if any.
+    vacancy_serial
+        How many times the post has fallen vacant; keys the vacancy's own draws and lets a
+        recruitment that finishes after the post was filled another way see it is stale.
+    occupants
+        Workers (employed or agency) who have held or covered the post; keys worker ids.
+    open
+        ``False`` once a lever has removed the post.
+    """
+
+    post_id: int
+    team: str
+    fte: float
+    holder: "SocialWorker | None" = None
+    cover: "SocialWorker | None" = None
+    vacancy_serial: int = 0
+    occupants: int = 0
+    open: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class SocialWorker:
+    """A social worker (or agency locum) holding children's cases.
+
+    Attributes
+    ----------
+    worker_id
+        Unique within a replication (from the post id and the post's occupant number).
+    post
+        The post held or covered.
+    kind
+        ``employed``, ``agency`` or ``asye`` (newly qualified, employed, protected caseload).
+    fte
+        Full-time equivalent.
+    start_day
+        Simulation day the worker started.
+    caseload_limit
+        Most children the worker may hold at once (already net of the cases the model does not
+        follow; see ``workforce.worker_caseload_limit``).
+    protected_until_day
+        For ASYE workers, the day their protected caseload ends.
+    leave_budget
+        Remaining unit-exponential "cumulative hazard" before the worker leaves: the worker
+        leaves when the integral of its (caseload-dependent) leaving rate reaches its own draw.
+    cases
+        Child ids held now.
+    """
+
+    worker_id: int
+    post: Post
+    kind: str
+    fte: float
+    start_day: float
+    caseload_limit: int
+    protected_until_day: float = -1.0
+    leave_budget: float = 1.0
+    cases: set = None  # type: ignore[assignment]
+    leaving: bool = False
+    in_post: bool = True
+    order: int = 0  # join order within the team: the tie-break when loads are equal
+    version: int = 0  # bumped on every change of load or limit (invalidates heap entries)
+
+    def __post_init__(self):
+        if self.cases is None:
+            self.cases = set()
+
+    @property
+    def team(self) -> str:
+        """The team of the worker's post."""
+        return self.post.team
+
+    @property
+    def room(self) -> int:
+        """Children the worker can still take."""
+        return self.caseload_limit - len(self.cases)

@@ -9,6 +9,13 @@ Each record is ``(time_days, child_id, event, state, detail, value)``:
   starting stock); ``value`` carries a number (a duration in days, prior CP plans, placement
   flags: 1 = out of area, 2 = over 20 miles, summed).
 
+Allocation events carry the team in ``detail``; ``allocated`` and ``worker_changed`` carry the
+social worker's id in ``value`` (``worker_changed``'s detail says why: ``worker_left``,
+``transfer``). Workforce events use the ``child_id`` column for the post or worker id (ids from
+``workforce.POST_ID_BASE`` / ``WORKER_ID_BASE``, never a child's): ``post_added``/``post_removed``
+(detail the team, value the FTE), ``worker_joined`` (detail ``team:kind``, value the FTE) and
+``worker_left`` (detail ``team:kind:reason``, value the FTE).
+
 Children in the starting stock have their entry events back-dated (negative times), so durations
 and "time already spent" are honest and month 1 is already realistic; flows count only times >= 0.
 """
@@ -31,13 +38,17 @@ EVENTS = (
     "cin_plan_started", "cin_plan_ended", "cp_plan_started", "cp_plan_ended",
     "cla_started", "cla_ceased", "placement_started", "placement_ended", "placement_fallback",
     "care_leaver_started", "staying_put_started", "staying_put_ended", "case_closed", "left",
-    "allocation_requested", "allocated", "deallocated",
+    "allocation_requested", "allocated", "deallocated", "worker_changed",
+    "post_added", "post_removed", "worker_joined", "worker_left",
     # Placements and fostering (``fostering``, ``placement_market``): household events carry the
     # household id in the child_id column (ids from fostering.HOUSEHOLD_ID_BASE).
     "date_of_birth_recorded", "step_down", "foster_bed_taken", "foster_bed_freed",
     "fostering_enquiry", "fostering_application", "household_approved",
     "household_deregistered",
 )
+
+#: Events about posts and workers (their ``child_id`` column holds a post or worker id).
+WORKFORCE_EVENTS = ("post_added", "post_removed", "worker_joined", "worker_left")
 
 COLUMNS = ("time_days", "child_id", "event", "state", "detail", "value")
 OUT_OF_AREA_FLAG = 1

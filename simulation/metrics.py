@@ -29,7 +29,6 @@ from simulation.population import financial_year_start, population_for_rates
 from simulation.spend_interventions import add_intervention_spend
 
 WITHIN_45_WORKING_DAYS = 63.0
-SOCIAL_WORK_TEAMS = ("assessment", "family_support", "children_in_care")
 CEASED_REASONS = ("returned_home", "sgo_cao", "adopted", "age_18", "other")
 THREE_MONTHS_DAYS = 91.0
 TWO_YEARS_DAYS = 730.0
@@ -271,27 +270,13 @@ class KpiBuilder:
         self.monthly["staying_put"] = count_open(staying["time_days"].to_numpy(), staying["end_days"].to_numpy(),
                                                  self.at).astype(float)
 
-    def allocation(self) -> None:
-        rows = self.events[self.events["event"].isin(["allocation_requested", "allocated", "deallocated"])]
-        rows = intervals(rows, ["child_id", "detail"])
-        social_work = rows["detail"].isin(SOCIAL_WORK_TEAMS)
-        waiting = rows[social_work & (rows["event"] == "allocation_requested")]
-        held = rows[social_work & (rows["event"] == "allocated")]
-        self.monthly["children_awaiting_allocation"] = count_open(
-            waiting["time_days"].to_numpy(), waiting["end_days"].to_numpy(), self.at).astype(float)
-        cases = count_open(held["time_days"].to_numpy(), held["end_days"].to_numpy(), self.at)
-        cap = self.scenario.capacity
-        fte = (cap.assessment_team_case_holding_fte.value + cap.family_support_team_case_holding_fte.value
-               + cap.children_in_care_team_case_holding_fte.value)
-        self.monthly["sw_caseload_mean"] = cases / fte if fte > 0 else np.full(len(self.at), np.nan)
-
     # ------------------------------------------------------------------ outputs
     def build(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         self.state_stocks()
         self.referral_flows()
         self.protection_flows()
         self.care_flows()
-        self.allocation()
+        add_workforce_kpis(self)  # workforce, allocation and staff spend (workforce_metrics)
         add_intervention_spend(self)
         add_placement_kpis(self)
         self.spend_total()
@@ -338,6 +323,10 @@ class KpiBuilder:
             rows = [(fy_label, kpi, overrides[kpi] if fy_label == label and kpi in overrides else value)
                     for fy_label, kpi, value in rows]
         return pd.DataFrame(rows, columns=["financial_year", "kpi", "value"])
+
+
+# Imported last: workforce_metrics builds on this module's helpers.
+from simulation.workforce_metrics import add_workforce_kpis  # noqa: E402
 
 
 def replication_kpis(result, scenario, years: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:

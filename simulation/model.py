@@ -40,6 +40,7 @@ from simulation.parameters import Scenario
 from simulation.pathway import Journeys
 from simulation.population import population_scale_by_month
 from simulation.streams import Streams
+from simulation.workforce import Workforce
 
 EXTERNAL_ID_BASE = 10_000_000
 EARLY_HELP_ID_BASE = 20_000_000
@@ -111,19 +112,17 @@ class CareSystemModel:
         self.log = EventLog()
         self.streams = Streams(seed, replication)
         cap = scenario.capacity
-        limit = cap.caseload_limit_cases_per_fte.value
-        slots = {
-            "assessment": cap.assessment_team_case_holding_fte.value * limit,
-            "family_support": cap.family_support_team_case_holding_fte.value * limit,
-            "children_in_care": cap.children_in_care_team_case_holding_fte.value * limit,
-            "leaving_care": cap.leaving_care_personal_adviser_fte.value
-            * cap.personal_adviser_caseload_limit_per_fte.value,
-        }
-        self.teams = {name: CaseloadTeam(self.env, self.log, name, int(n)) for name, n in slots.items()}
+        # Social workers are entities (``workforce``); leaving-care personal advisers, who are
+        # usually not social workers and not in the census, stay a fixed pool of slots.
+        self.workforce = Workforce(self.env, self.log, self.streams, scenario, self.horizon)
+        adviser_slots = (cap.leaving_care_personal_adviser_fte.value
+                         * cap.personal_adviser_caseload_limit_per_fte.value)
+        self.teams = {**self.workforce.case_teams(),
+                      "leaving_care": CaseloadTeam(self.env, self.log, "leaving_care", int(adviser_slots))}
         self.early_help = EarlyHelpPlaces(self.env, int(scenario.early_help.capacity_families.value))
         self.fostering = FosteringService(self.env, self.log, self.streams, scenario.fostering, self.horizon)
         self.journeys = Journeys(self.env, self.log, self.streams, scenario, self.teams,
-                                 self.early_help, self.fostering)
+                                 self.early_help, self.fostering, workforce=self.workforce)
 
     def _new_child(self, child_id: int, sample_age) -> tuple[Child, object]:
         draws = self.streams.episode_block(child_id, 0)

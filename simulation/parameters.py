@@ -214,8 +214,9 @@ class Care(_Section):
 
 
 class Capacity(_Section):
-    """Fixed capacity in this version; the workforce issue makes it dynamic (in-house foster beds
-    live in ``fostering``: households recruited and lost)."""
+    """Capacity. The ``*_team_case_holding_fte`` are case-holding FTE in post at the start
+    (employed + agency), which ``workforce`` turns into posts and workers; personal advisers are a
+    fixed pool (in-house foster beds live in ``fostering``: households recruited and lost)."""
 
     assessment_team_case_holding_fte: NonNegative
     family_support_team_case_holding_fte: NonNegative
@@ -248,6 +249,8 @@ from simulation.parameters_interventions import Interventions  # noqa: E402
 # them; ``from package import module`` tolerates the cycle, and pydantic resolves the annotations
 # below when a scenario is first validated.
 from simulation import placement_parameters as _placement  # noqa: E402
+# Imported here, after the base types it builds on, so the workforce schema lives in its own module.
+from simulation.workforce_parameters import CaseloadEffects, Workforce, WorkforceLevers  # noqa: E402
 
 
 class Scenario(BaseModel):
@@ -270,6 +273,9 @@ class Scenario(BaseModel):
     fostering: _placement.Fostering
     placement_market: _placement.PlacementMarket
     interventions: Interventions | None = None
+    workforce: Workforce
+    workforce_levers: WorkforceLevers
+    caseload_effects: CaseloadEffects
 
     @field_validator("start_date")
     @classmethod

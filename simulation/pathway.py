@@ -17,6 +17,10 @@ Assumptions
 * A child referred for s.47 is assessed alongside the enquiry (its assessment completes at the
   conference decision).
 * Plans close at 18; care ends at 18 and the young person becomes a care leaver to 21.
+* The caseload loop (``caseload_loop``) rescales a new stage's own pre-drawn length, or the
+  chance a uniform is compared with, by the team's caseload when the stage starts (or when the
+  plan ends, for escalation and re-referral); the stock's stages already under way are not
+  rescaled.
 * Exits from care other than at 18 follow a constant hazard by age at entry (so the time already
   spent by children in the starting stock needs no adjustment: it is memoryless).
 """
@@ -27,6 +31,7 @@ import math
 
 from simulation.capacity import CaseloadTeam, EarlyHelpPlaces
 from simulation.care import CareJourneys
+from simulation.caseload_loop import CaseloadLoop
 from simulation.distributions import choose, cumulative, exponential, lognormal
 from simulation.entities import Child
 from simulation.levers import LeverSchedule
@@ -41,8 +46,11 @@ class Journeys(CareJourneys):
     """The processes children run through, bound to one replication's environment and capacity."""
 
     def __init__(self, env, log: EventLog, streams: Streams, scenario: Scenario,
-                 teams: dict[str, CaseloadTeam], early_help: EarlyHelpPlaces, fostering):
+                 teams: dict[str, CaseloadTeam], early_help: EarlyHelpPlaces, fostering,
+                 workforce=None):
         self.env, self.log, self.streams = env, log, streams
+        self.workforce = workforce
+        self.loop = workforce.loop if workforce is not None else CaseloadLoop(scenario.caseload_effects)
         self.teams, self.early_help_places = teams, early_help
         self.setup_placements(scenario, fostering)
         self.team_of: dict[int, str] = {}
@@ -68,9 +76,11 @@ class Journeys(CareJourneys):
         self.p_cp_early = pro.ended_before_first_review_prob.value
         self.cp_first_review, self.cp_interval = pro.first_review_days.value, pro.review_interval_days.value
         self.p_cp_end_first, self.p_cp_end_later = pro.end_at_first_review_prob.value, pro.end_at_later_review_prob.value
-        self.cp_endings = cumulative(pro.end_prob.value)
+        self.cp_end_table = pro.end_prob.value
+        self.cp_endings = cumulative(self.cp_end_table)
         self.cin_median, self.cin_sigma = cin.duration_median_days.value, cin.duration_lognormal_sigma.value
-        self.cin_endings = cumulative(cin.end_prob.value)
+        self.cin_end_table = cin.end_prob.value
+        self.cin_endings = cumulative(self.cin_end_table)
         self.choice_under_16 = cumulative(care.placement_choice_prob_under_16.value)
         self.choice_16_17 = cumulative(care.placement_choice_prob_16_17.value)
         self.care_exit_mean = care.exit_mean_days_by_entry_age.value
@@ -100,6 +110,8 @@ class Journeys(CareJourneys):
             self.teams[current].release(child.child_id)
             del self.team_of[child.child_id]
         if team is None:
+            if self.workforce is not None:
+                self.workforce.case_closed(child.child_id)
             return None
         self.team_of[child.child_id] = team
         return self.teams[team].request(child.child_id, wait=wait)
@@ -132,13 +144,14 @@ class Journeys(CareJourneys):
     def close(self, child: Child, reason: str, kind: str | None, draws_uniforms) -> None:
         """Close the case; the child may be referred again later (``kind`` picks the chance)."""
         now = self.env.now
+        rereferral_factor = self.loop.rereferral(self.team_of.get(child.child_id))
         self.join_team(child, None)
         self.log.record(now, child.child_id, "case_closed", state="closed", detail=reason)
         if kind is None:
             return
         take = draws_uniforms.uniform if isinstance(draws_uniforms, EpisodeDraws) else None
         u_return = take("rereferral") if take else float(draws_uniforms.random())
-        if u_return < self.p_rereferral[kind]:
+        if u_return < self.p_rereferral[kind] * rereferral_factor:
             u_delay = take("rereferral_delay") if take else float(draws_uniforms.random())
             delay = exponential(self.rereferral_delay_mean, u_delay)
             if child.age_years(now + delay) < 18:
@@ -156,7 +169,8 @@ class Journeys(CareJourneys):
         if draws.uniform("s47") < self.p_s47:
             return "s47_referral"
         if total_days is None:
-            total_days = lognormal(self.assess_median, self.assess_sigma, draws.uniform("assessment_duration"))
+            total_days = (lognormal(self.assess_median, self.assess_sigma, draws.uniform("assessment_duration"))
+                          * self.loop.assessment("assessment"))
         yield self.env.timeout(max(total_days - elapsed_days, 0.0))
         return self.assessment_outcome(child, draws, referred)
 
@@ -208,10 +222,12 @@ class Journeys(CareJourneys):
         self.log.record(now - elapsed_days, child.child_id, "cin_plan_started", state="cin_plan",
                         detail="initial" if elapsed_days else "")
         if total_days is None:
-            total_days = lognormal(self.cin_median, self.cin_sigma, draws.uniform("cin_duration"))
+            total_days = (lognormal(self.cin_median, self.cin_sigma, draws.uniform("cin_duration"))
+                          * self.loop.cin_plan("family_support"))
         remaining, aged_out = self._until_18(child, total_days - elapsed_days)
         yield self.env.timeout(max(remaining, 0.0))
-        ending = "age_18" if aged_out else choose(self.cin_endings, draws.uniform("cin_end"))
+        endings = self.loop.escalated_endings(self.cin_end_table, "cin", "family_support", self.cin_endings)
+        ending = "age_18" if aged_out else choose(endings, draws.uniform("cin_end"))
         self.log.record(self.env.now, child.child_id, "cin_plan_ended", detail=ending,
                         value=self.env.now - now + elapsed_days)
         if ending in ("closed", "age_18"):
@@ -219,19 +235,23 @@ class Journeys(CareJourneys):
             return None
         return {"early_help": "early_help", "s47": "s47_cin", "care": "care"}[ending]
 
-    def cp_plan_days(self, draws: EpisodeDraws) -> float:
-        """A CP plan's length: it ends at a review conference (3 months, then 6-monthly), or early."""
+    def cp_plan_days(self, draws: EpisodeDraws, drift: float = 1.0) -> float:
+        """A CP plan's length: it ends at a review conference (3 months, then 6-monthly), or early.
+
+        ``drift`` (the caseload loop) divides the chance that a review ends the plan.
+        """
         if draws.uniform("cp_early") < self.p_cp_early:
             return draws.uniform("cp_early_time") * self.cp_first_review
         u_reviews = draws.uniform("cp_reviews")
-        if u_reviews < self.p_cp_end_first:
+        end_first, end_later = self.p_cp_end_first / drift, min(self.p_cp_end_later / drift, 1.0)
+        if u_reviews < end_first:
             return self.cp_first_review
         if self.p_cp_end_later <= 0:
             return math.inf  # no plan ends at a later review: it runs until the child is 18
         # Conditional uniform for the later reviews: geometric number of 6-monthly reviews.
-        u_later = (u_reviews - self.p_cp_end_first) / (1 - self.p_cp_end_first)
-        later = 1 if self.p_cp_end_later >= 1 else max(
-            1, math.ceil(math.log1p(-u_later) / math.log1p(-self.p_cp_end_later)))
+        u_later = (u_reviews - end_first) / (1 - end_first)
+        later = 1 if end_later >= 1 else max(
+            1, math.ceil(math.log1p(-u_later) / math.log1p(-end_later)))
         return self.cp_first_review + later * self.cp_interval
 
     def cp_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
@@ -243,10 +263,11 @@ class Journeys(CareJourneys):
                         detail="initial" if elapsed_days else "", value=child.cp_plans_before)
         child.cp_plans_before += 1
         if total_days is None:
-            total_days = self.cp_plan_days(draws)
+            total_days = self.cp_plan_days(draws, self.loop.cp_plan("family_support"))
         remaining, aged_out = self._until_18(child, total_days - elapsed_days)
         yield self.env.timeout(max(remaining, 0.0))
-        ending = "age_18" if aged_out else choose(self.cp_endings, draws.uniform("cp_end"))
+        endings = self.loop.escalated_endings(self.cp_end_table, "cp", "family_support", self.cp_endings)
+        ending = "age_18" if aged_out else choose(endings, draws.uniform("cp_end"))
         self.log.record(self.env.now, child.child_id, "cp_plan_ended", detail=ending,
                         value=self.env.now - now + elapsed_days)
         if ending in ("closed", "age_18"):

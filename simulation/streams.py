@@ -34,6 +34,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "placement.search",
     "fostering.recruitment",
     "fostering.household",
+    "workforce.post",
+    "workforce.worker",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.

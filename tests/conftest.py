@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import os
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,12 +28,13 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 
-from simulation.eventlog import CIN_CENSUS_STATES, COLUMNS, STATES
+from simulation.eventlog import CIN_CENSUS_STATES, COLUMNS, STATES, WORKFORCE_EVENTS
 from simulation.fostering import HOUSEHOLD_ID_BASE
 from simulation.metrics import replication_kpis
 from simulation.model import CareSystemModel, ReplicationResult
 from simulation.parameters import Scenario
 from simulation.scenario import load_scenario, scenario_hash
+from simulation.workforce import CASE_HOLDING_TEAMS, scenario_caseload_limit
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE_PATH = REPO / "scenarios" / "baseline.toml"
@@ -136,7 +138,8 @@ def simulate():
 
 
 def team_slots(scenario: Scenario) -> dict[str, int]:
-    """Case-holding slots per team, computed as ``model.CareSystemModel`` does."""
+    """Slots per team if capacity were FTE x limit. Only leaving care still works this way (social
+    workers are named workers with their own limits: see ``check_worker_caseloads``)."""
     cap = scenario.capacity
     limit = cap.caseload_limit_cases_per_fte.value
     return {
@@ -197,7 +200,8 @@ def check_conservation(run: Run) -> None:
         unknown = set(state.unique()) - set(STATES)
         assert not unknown, f"{month_end}: states outside STATES: {unknown}"
         seen = events["time_days"] <= t if MONTH_END_INCLUDES_EVENTS_AT_T else events["time_days"] < t
-        # Fostering households share the log's id column (ids from HOUSEHOLD_ID_BASE); not children.
+        # Fostering households, posts and workers share the log's id column; they are not children.
+        seen &= ~events["event"].isin(WORKFORCE_EVENTS)
         known_children = set(events.loc[seen & (events["child_id"] < HOUSEHOLD_ID_BASE), "child_id"].unique())
         stateless = known_children - set(state.index)
         assert not stateless, (f"{month_end}: {len(stateless)} children have events but no state, "
@@ -241,35 +245,78 @@ def check_flow_balance(run: Run) -> None:
 
 
 def check_team_capacity(run: Run) -> None:
-    """Replaying allocations, no team ever holds more children than slots, and no one waits needlessly."""
-    slots = team_slots(run.scenario)
+    """Replaying allocations: leaving-care advisers never hold more than their slots; in the social
+    work teams no worker ever holds more than their limit, children move only from a worker who has
+    left, and nobody waits at the end of an instant while a worker in the team has room."""
+    slots = team_slots(run.scenario)["leaving_care"]
     rows = run.events[run.events["event"].isin(["allocation_requested", "allocated", "deallocated"])]
-    for team, group in rows.groupby("detail", sort=False):
-        holders: set[int] = set()
-        waiting: set[int] = set()
-        peak = 0
-        times = group["time_days"].to_numpy()
-        kinds = group["event"].astype(str).to_numpy()
-        children = group["child_id"].to_numpy()
-        for i, (t, kind, child) in enumerate(zip(times, kinds, children)):
-            if kind == "allocation_requested":
-                assert child not in holders and child not in waiting, f"{team}: child {child} asked twice at {t}"
-                waiting.add(child)
-            elif kind == "allocated":
-                assert child in waiting, f"{team}: child {child} allocated at {t} without a request"
-                waiting.discard(child)
-                holders.add(child)
+    advisers = rows[rows["detail"] == "leaving_care"]
+    holders: set[int] = set()
+    for t, kind, child in zip(advisers["time_days"], advisers["event"].astype(str), advisers["child_id"]):
+        if kind == "allocated":
+            holders.add(child)
+        elif kind == "deallocated":
+            holders.discard(child)
+        assert len(holders) <= slots, f"leaving_care: {len(holders)} allocated at day {t:.2f} > {slots} slots"
+    check_worker_caseloads(run)
+
+
+def check_worker_caseloads(run: Run) -> None:
+    """The social work teams' part of ``check_team_capacity`` (named workers with limits)."""
+    scenario = run.scenario
+    protected_days = scenario.workforce.asye_protected_days.value
+    events = run.events
+    wanted = events["event"].isin(["allocation_requested", "allocated", "deallocated", "worker_joined",
+                                   "worker_left"])
+    rows = events[wanted & (events["detail"].str.split(":").str[0].isin(CASE_HOLDING_TEAMS))]
+    workers: dict[int, tuple] = {}  # in post: worker -> (team, full limit, protected limit, start)
+    load: dict[int, int] = defaultdict(int)
+    holder: dict[int, int] = {}
+    waiting: dict[str, set] = {team: set() for team in CASE_HOLDING_TEAMS}
+    times = rows["time_days"].to_numpy()
+    kinds = rows["event"].astype(str).to_numpy()
+    for i, (t, kind, who, detail, value) in enumerate(zip(times, kinds, rows["child_id"], rows["detail"],
+                                                          rows["value"])):
+        if kind == "worker_joined":
+            team, worker_kind = detail.split(":")[:2]
+            workers[who] = (team, scenario_caseload_limit(scenario, value, "employed"),
+                            scenario_caseload_limit(scenario, value, worker_kind), t)
+        elif kind == "worker_left":
+            workers.pop(who, None)
+        else:
+            team, previous = detail, holder.pop(who, None)
+            if previous is not None:
+                load[previous] -= 1
+            if kind == "deallocated":
+                assert previous is not None or who in waiting[team], f"{team}: child {who} released at {t} unheld"
+                waiting[team].discard(who)
+            elif kind == "allocation_requested":
+                assert previous is None or previous not in workers, (
+                    f"{team}: child {who} re-queued at {t} while its worker {previous} is in post")
+                assert who not in waiting[team], f"{team}: child {who} asked twice at {t}"
+                waiting[team].add(who)
             else:
-                assert child in holders or child in waiting, f"{team}: child {child} released at {t} but not held"
-                holders.discard(child)
-                waiting.discard(child)
-            peak = max(peak, len(holders))
-            assert len(holders) <= slots[team], (f"{team}: {len(holders)} children allocated at day {t:.2f}, "
-                                                 f"expected at most {slots[team]} slots")
-            last_at_time = i + 1 == len(times) or times[i + 1] != t
-            if last_at_time and waiting:
-                assert len(holders) == slots[team], (f"{team}: {len(waiting)} children waiting at day {t:.2f} "
-                                                     f"while only {len(holders)} of {slots[team]} slots are held")
+                worker = int(value)
+                assert previous is not None or who in waiting[team], f"{team}: child {who} allocated unasked at {t}"
+                assert previous is None or previous not in workers, (
+                    f"{team}: child {who} moved at {t} from worker {previous}, who is still in post")
+                assert worker in workers and workers[worker][0] == team, f"{team}: worker {worker} not in post at {t}"
+                waiting[team].discard(who)
+                holder[who] = worker
+                load[worker] += 1
+                _, full, protected, start = workers[worker]
+                limit = protected if t < start + protected_days else full
+                assert load[worker] <= limit, f"{team}: worker {worker} holds {load[worker]} > {limit} at {t:.2f}"
+        last_at_time = i + 1 == len(times) or times[i + 1] != t
+        if last_at_time:
+            for team, queue in waiting.items():
+                if not queue:
+                    continue
+                # A worker's protection ends at the monthly review after its year: allow a month.
+                idle = [w for w, (w_team, full, protected, start) in workers.items() if w_team == team
+                        and load[w] < (protected if t < start + protected_days + 31 else full)]
+                assert not idle, (f"{team}: {len(queue)} children waiting at day {t:.2f} while workers "
+                                  f"{idle[:3]} have room")
 
 
 def check_foster_beds(run: Run) -> None:
@@ -328,7 +375,8 @@ def check_kpis_sane(run: Run) -> None:
     values = run.monthly["value"].to_numpy(dtype=float)
     assert not np.isinf(values).any(), f"infinite KPIs: {run.monthly[np.isinf(values)].kpi.unique()}"
     missing = run.monthly[np.isnan(values)]["kpi"].unique()
-    allowed = [k for k in missing if not (k.endswith("_pct") or k == "sw_caseload_mean")]
+    # Ratios whose denominator can be zero: caseload (no case holders), changes per child (none allocated).
+    allowed = [k for k in missing if not (k.endswith("_pct") or k in ("sw_caseload_mean", "sw_changes_per_child"))]
     assert not allowed, f"KPIs missing where a value is always defined: {allowed}"
     negative = run.monthly[values < 0]
     assert negative.empty, f"negative KPI values: {negative.head().to_dict('records')}"

@@ -63,16 +63,13 @@ def test_less_early_help_capacity_means_more_referrals(baseline, make_variant, s
 
 
 @pytest.mark.direction
-@pytest.mark.xfail(strict=True, reason=(
-    "model: a 40% cut in assessment-team FTE (25 -> 15) changes nothing: 0 children awaiting "
-    "allocation and identical assessment timeliness in all 6 paired replications (differences exactly "
-    "0). The team holds ~230 children (~9 per FTE) against 15 x 20 = 300 slots, and capacity acts only "
-    "through the hard caseload limit (20 per FTE); no caseload-dependent slowing (design.md feedback "
-    "loops) exists yet"))
 def test_forty_percent_fewer_assessment_workers_means_longer_waits(baseline, make_variant, simulate):
     """With 40% fewer assessment-team FTE, more children await allocation and fewer assessments
-    finish within 45 working days (2 years)."""
-    fewer = make_variant(baseline, {"capacity.assessment_team_case_holding_fte": 15}, "40% fewer workers")
+    finish within 45 working days (2 years). (Restated by the workforce issue: the baseline team is
+    now 14.2 FTE of named workers, so the cut is 40% of the baseline's value rather than 25 -> 15,
+    which had become an increase; with the caseload loop and per-worker limits it now holds.)"""
+    cut = 0.6 * baseline.capacity.assessment_team_case_holding_fte.value
+    fewer = make_variant(baseline, {"capacity.assessment_team_case_holding_fte": cut}, "40% fewer workers")
     expect(+1, "children awaiting allocation", *paired_t(baseline, fewer, simulate, 2, mean_awaiting))
     expect(-1, "assessments within 45 working days %",
            *paired_t(baseline, fewer, simulate, 2, within_45_working_days_pct))
@@ -80,7 +77,8 @@ def test_forty_percent_fewer_assessment_workers_means_longer_waits(baseline, mak
 
 @pytest.mark.direction
 def test_a_binding_cut_in_assessment_workers_means_longer_waits(baseline, make_variant, simulate):
-    """With assessment-team slots (8 FTE x 20 = 160) below the team's usual caseload (~230), more
+    """With assessment-team places (8 FTE x 17 = 136 after cases not modelled) below the team's
+    usual caseload (~190), more
     children await allocation and fewer assessments finish within 45 working days (2 years)."""
     fewer = make_variant(baseline, {"capacity.assessment_team_case_holding_fte": 8}, "binding cut")
     expect(+1, "children awaiting allocation", *paired_t(baseline, fewer, simulate, 2, mean_awaiting))

@@ -101,9 +101,11 @@ def test_huge_capacity_means_nobody_waits(baseline, make_variant, simulate, inva
     events = run.events
     requested = events[events["event"] == "allocation_requested"]
     allocated = events[events["event"] == "allocated"]
-    assert len(requested) == len(allocated), f"{len(requested)} requests but {len(allocated)} allocations"
-    assert (requested["time_days"].to_numpy() == allocated["time_days"].to_numpy()).all(), \
-        "an allocation came later than its request"
+    # Every request is answered at once. (There are more allocations than requests: when a social
+    # worker leaves, their children move straight to a colleague, an allocation with no request.)
+    answered = requested.merge(allocated, on=["child_id", "time_days", "detail"], how="left", indicator=True)
+    late = answered[answered["_merge"] == "left_only"]
+    assert late.empty, f"{len(late)} of {len(requested)} requests not answered at once, e.g.\n{late.head(3)}"
     waiting = run.kpi("early_help_waiting")
     assert waiting.max() == 0, f"expected no family waiting for early help, observed {waiting.max()}"
     unserved = int((events["event"] == "early_help_unserved").sum())

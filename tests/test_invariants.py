@@ -95,20 +95,32 @@ def test_tight_capacity_forms_queues_and_keeps_every_invariant(tight_run, invari
 
 
 @pytest.mark.invariant
-def test_tight_capacity_holds_teams_at_their_slots(tight_run, invariants):
-    """When children wait, the team is full: the allocated caseload at month end equals the slots
-    of the assessment team in the tight variant (no idle capacity while children queue)."""
-    slots = invariants.team_slots(tight_run.scenario)
-    events = tight_run.events
-    rows = events[(events["detail"] == "assessment")
-                  & events["event"].isin(["allocated", "deallocated"])]
+def test_tight_capacity_holds_teams_at_their_slots(tight_run):
+    """When children wait, the team is full: at the last month end, with children waiting for the
+    assessment team, the team holds exactly the sum of its workers' caseload limits (no idle
+    capacity while children queue). Social workers are named workers since the workforce issue,
+    so "slots" are the workers' limits, read from the log."""
+    from simulation.workforce import scenario_caseload_limit
+    events, scenario = tight_run.events, tight_run.scenario
     end = tight_run.month_end_days()[-1]
-    held = set()
-    for kind, child in zip(rows.loc[rows["time_days"] <= end, "event"].astype(str),
-                           rows.loc[rows["time_days"] <= end, "child_id"]):
-        (held.add if kind == "allocated" else held.discard)(child)
-    assert len(held) == slots["assessment"], (f"assessment team holds {len(held)} at the end, expected "
-                                              f"all {slots['assessment']} slots while children wait")
+    before = events[events["time_days"] < end]
+    joined = before[(before["event"] == "worker_joined") & before["detail"].str.startswith("assessment:")]
+    left = set(before.loc[before["event"] == "worker_left", "child_id"])
+    in_post = joined[~joined["child_id"].isin(left)]
+    protected_days = scenario.workforce.asye_protected_days.value
+    limits = sum(scenario_caseload_limit(scenario, row.value, row.detail.split(":")[1]
+                                         if end < row.time_days + protected_days else "employed")
+                 for row in in_post.itertuples())
+    rows = before[(before["detail"] == "assessment")
+                  & before["event"].isin(["allocation_requested", "allocated", "deallocated"])]
+    held, waiting = set(), set()
+    for kind, child in zip(rows["event"].astype(str), rows["child_id"]):
+        held.discard(child)
+        waiting.discard(child)
+        (held if kind == "allocated" else waiting if kind == "allocation_requested" else set()).add(child)
+    assert waiting, "the tight variant should leave children waiting for the assessment team"
+    assert len(held) == limits, (f"assessment team holds {len(held)} at the end, expected all {limits} "
+                                 f"places of its {len(in_post)} workers while {len(waiting)} children wait")
 
 
 @pytest.mark.invariant
@@ -128,6 +140,10 @@ def test_an_event_exactly_at_a_month_end_is_counted_in_one_month(baseline, make_
     an event belongs to the next month (the stock is taken at the end of the last day)."""
     scenario = make_variant(baseline, {
         "capacity.assessment_team_case_holding_fte": 1, "capacity.caseload_limit_cases_per_fte": 1,
+        # One full-time worker holding one child who stays all year: no part-time posts, no cases
+        # outside the model, (almost) no leaving, no ASYE intake.
+        "workforce.part_time_post_prob": 0.0, "workforce.other_cases_held": 0.0,
+        "workforce.employed_leaving_rate_per_year": 1e-9, "workforce.asye_intake_per_year": 0.0,
         "assessment.s47_prob": 1.0, "protection.s47_to_icpc_days": 5.0,
         "protection.icpc_after_s47_prob": 0.0, "assessment.outcome_prob": {"care": 1.0},
     }, "whole-day event times")

@@ -178,12 +178,14 @@ def test_parameters_doc_lists_every_parameter_with_provenance():
     generator = _load_generator()
     from simulation.scenario import load_scenario
     data = load_scenario(REPO_ROOT / "scenarios" / "baseline.toml").model_dump(mode="json")
-    # Parameter tables only: a section may also hold other tables (interventions.items).
-    expected = sum(len(generator.parameter_tables(params)) for section, params in data.items()
+    # Parameter tables (nested ones too, e.g. interventions.items, workforce_levers) and switches.
+    expected = sum(len(generator.parameter_tables(params))
+                   + sum(isinstance(item, bool) for item in params.values())
+                   for section, params in data.items()
                    if isinstance(params, dict) and section != "initial_stock")
-    expected += sum(len(params) for params in data["initial_stock"].values())
+    expected += sum(len(generator.parameter_tables(params)) for params in data["initial_stock"].values())
     table = [line for line in generator.render().splitlines() if line.startswith("| ") and "`" in line]
     assert len(table) == expected, f"expected {expected} parameter rows, got {len(table)}"
-    assert all(("| source |" in line) or ("| assumption |" in line) for line in table), \
-        "a parameter row lacks its provenance"
+    assert all(("| source |" in line) or ("| assumption |" in line) or ("| switch |" in line)
+               for line in table), "a parameter row lacks its provenance"
     assert np.all([line.count(" | ") >= 6 for line in table]), "a row has too few cells"

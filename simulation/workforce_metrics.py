@@ -1,0 +1,191 @@
+"""Workforce KPIs and staff spend, derived in bulk from the event log (pure pandas/numpy).
+
+Definitions (census, design.md section 3; stocks at month end, "last 12 months" roll):
+
+* ``sw_fte``: FTE employed by the council (employed + ASYE, every team); ``sw_agency_fte``: agency.
+* ``sw_vacancy_pct`` = (establishment - employed FTE) / establishment; ``sw_agency_pct`` = agency /
+  (employed + agency).
+* ``sw_turnover_pct`` = employed leavers' FTE in the last 12 months / mean month-end employed FTE
+  over those months (annualised in the first 11 months, as other rolling rates).
+* ``sw_caseload_mean`` = (children allocated in the case-holding teams + the cases the model does
+  not follow, ``workforce.other_cases_held``) / FTE of case holders (employed + agency in the
+  case-holding teams, as the census counts agency case holders).
+* ``children_awaiting_allocation``: children in a social work team with no worker.
+* ``sw_changes_per_child``: changes of social worker during open cases (after a leaver, or on a
+  move between teams) in the last 12 months per child-year allocated (the mean month-end number
+  of children allocated over the window).
+* ``visits_in_time_pct``: statutory visits in time, from each team's month-end caseload: an
+  allocated child's visit is in time with ``visits_in_time_at_reference_prob`` less
+  ``visits_strength`` x the relative excess caseload; a child awaiting allocation's is not.
+  Derived per child-month in bulk (no event per visit).
+* Extra: ``sw_case_holders_fte``, ``sw_vacancies_fte``, ``sw_leavers_fte``, ``sw_starters_fte``.
+
+Spend (2023-24 prices, monthly flows): ``spend_staff_permanent_gbp`` (salary + on-costs by
+employed FTE-day, ASYE at their salary for the protected year, plus retention payments),
+``spend_staff_agency_gbp`` (the employed cost x (1 + premium)), ``spend_staff_recruitment_gbp``
+(per hire, plus a faster-recruitment lever's yearly cost).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from simulation.metrics import count_open, intervals
+from simulation.workforce_flows import CASE_HOLDING_TEAMS
+
+EMPLOYED_KINDS = ("employed", "asye")
+MONTH_DAYS = 365.25 / 12
+
+
+def open_sum(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Sum of ``weights`` over intervals [start, end) containing each time in ``at``."""
+    def cumulative(times):
+        order = np.argsort(times, kind="stable")
+        sums = np.concatenate([[0.0], np.cumsum(weights[order])])
+        return sums[np.searchsorted(times[order], at, side="right")]
+    return cumulative(starts) - cumulative(ends)
+
+
+def overlap_days(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Weighted days each interval spends in each month [edges[i], edges[i+1])."""
+    low, high = edges[:-1][None, :], edges[1:][None, :]
+    days = np.clip(np.minimum(ends[:, None], high) - np.maximum(starts[:, None], low), 0.0, None)
+    return (days * weights[:, None]).sum(axis=0) if len(starts) else np.zeros(len(edges) - 1)
+
+
+def worker_spells(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per worker: team, kind, fte, start and end days (inf while in post), initial flag."""
+    joined = events[events["event"] == "worker_joined"]
+    parts = joined["detail"].str.split(":", expand=True).reindex(columns=[0, 1, 2])
+    left = events[events["event"] == "worker_left"].set_index("child_id")["time_days"]
+    spells = pd.DataFrame({
+        "worker_id": joined["child_id"].to_numpy(),
+        "team": parts[0].to_numpy(), "kind": parts[1].to_numpy(),
+        "initial": (parts[2] == "initial").to_numpy(),
+        "fte": joined["value"].to_numpy(dtype=float),
+        "start": joined["time_days"].to_numpy(dtype=float),
+    })
+    spells["end"] = spells["worker_id"].map(left).fillna(np.inf).to_numpy(dtype=float)
+    return spells
+
+
+def add_workforce_kpis(builder) -> None:
+    """Register the workforce KPIs and staff spend on a ``metrics.KpiBuilder``."""
+    events, at, scenario = builder.events, builder.at, builder.scenario
+    wf, effects = scenario.workforce, scenario.caseload_effects
+    spells = worker_spells(events)
+    employed = spells["kind"].isin(EMPLOYED_KINDS).to_numpy()
+    agency = (spells["kind"] == "agency").to_numpy()
+    case_holding = spells["team"].isin(CASE_HOLDING_TEAMS).to_numpy()
+    starts, ends, fte = spells["start"].to_numpy(), spells["end"].to_numpy(), spells["fte"].to_numpy()
+
+    def stock(mask):
+        return open_sum(starts[mask], ends[mask], fte[mask], at)
+
+    employed_fte, agency_fte = stock(employed), stock(agency)
+    posts = events[events["event"].isin(["post_added", "post_removed"])]
+    signed = np.where(posts["event"] == "post_added", 1.0, -1.0) * posts["value"].to_numpy(dtype=float)
+    post_times = posts["time_days"].to_numpy(dtype=float)
+    establishment = np.array([signed[post_times <= t].sum() for t in at])
+    vacant = np.maximum(establishment - employed_fte, 0.0)
+    builder.add_stock("sw_fte", employed_fte)
+    builder.add_stock("sw_agency_fte", agency_fte)
+    builder.add_stock("sw_vacancies_fte", vacant)
+    builder.add_stock("sw_vacancy_pct", builder.percent(vacant, establishment))
+    builder.add_stock("sw_agency_pct", builder.percent(agency_fte, employed_fte + agency_fte))
+
+    left_employed = employed & np.isfinite(ends)
+    leavers = builder.add_flow("sw_leavers_fte", np.histogram(ends[left_employed], bins=builder.edges,
+                                                              weights=fte[left_employed])[0])
+    hired = employed & ~spells["initial"].to_numpy()
+    builder.add_flow("sw_starters_fte", np.histogram(starts[hired], bins=builder.edges, weights=fte[hired])[0])
+    mean_employed = pd.Series(employed_fte).rolling(12, min_periods=1).mean().to_numpy()
+    annualise = 365.0 / builder.covered_days()
+    builder.add_stock("sw_turnover_pct", builder.percent(builder.rolling(leavers) * annualise, mean_employed))
+
+    # Allocation: held and waiting children per team at each month end.
+    rows = events[events["event"].isin(["allocation_requested", "allocated", "deallocated"])]
+    rows = intervals(rows, ["child_id", "detail"])
+    held, waiting = {}, {}
+    for team in CASE_HOLDING_TEAMS:
+        of_team = rows[rows["detail"] == team]
+        for kind, store in (("allocated", held), ("allocation_requested", waiting)):
+            part = of_team[of_team["event"] == kind]
+            store[team] = count_open(part["time_days"].to_numpy(), part["end_days"].to_numpy(), at).astype(float)
+    held_total, waiting_total = sum(held.values()), sum(waiting.values())
+    holders_fte = stock(case_holding & (employed | agency))
+    builder.add_stock("sw_case_holders_fte", holders_fte)
+    builder.add_stock("children_awaiting_allocation", waiting_total)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        builder.add_stock("sw_caseload_mean", np.where(
+            holders_fte > 0, (held_total + wf.other_cases_held.value) / holders_fte, np.nan))
+
+    changes = builder.add_flow("sw_worker_changes", builder.per_month(events["event"] == "worker_changed"),
+                               publish=False)
+    allocated_years = pd.Series(held_total).rolling(12, min_periods=1).mean().to_numpy()
+    builder.add_stock("sw_changes_per_child", np.where(
+        allocated_years > 0, builder.rolling(changes) * annualise / np.maximum(allocated_years, 1e-12), np.nan))
+
+    builder.add_stock("visits_in_time_pct", visits_in_time(held, waiting, spells, at, wf, effects))
+    add_staff_spend(builder, spells, wf, scenario.workforce_levers)
+
+
+def visits_in_time(held, waiting, spells, at, wf, effects) -> np.ndarray:
+    """% of the month's statutory visits in time, from each team's caseload at month end."""
+    starts, ends, fte = spells["start"].to_numpy(), spells["end"].to_numpy(), spells["fte"].to_numpy()
+    team_fte = {team: open_sum(starts[(spells["team"] == team).to_numpy()], ends[(spells["team"] == team).to_numpy()],
+                               fte[(spells["team"] == team).to_numpy()], at) for team in CASE_HOLDING_TEAMS}
+    total_fte = sum(team_fte.values())
+    reference, floor = effects.reference_caseload.value, effects.no_further_gain_below_caseload.value
+    base = effects.visits_in_time_at_reference_prob.value
+    strength = effects.visits_strength.value if effects.enabled else 0.0
+    in_time = np.zeros(len(at))
+    children = np.zeros(len(at))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for team in CASE_HOLDING_TEAMS:
+            caseload = np.where(team_fte[team] > 0, held[team] / team_fte[team]
+                                + wf.other_cases_held.value / np.maximum(total_fte, 1e-12), np.inf)
+            excess = (np.maximum(caseload, floor) - reference) / reference
+            probability = np.clip(base - strength * excess, 0.0, 1.0)
+            in_time += held[team] * probability
+            children += held[team] + waiting[team]
+    return np.where(children > 0, 100.0 * in_time / np.maximum(children, 1e-12), np.nan)
+
+
+def add_staff_spend(builder, spells: pd.DataFrame, wf, levers) -> None:
+    """Monthly staff spend lines from FTE-days by kind, hires and lever costs."""
+    edges = builder.edges
+    start_date = builder.scenario.start_date
+    loaded = wf.salary_employed_gbp_per_year.value * (1 + wf.on_cost_share.value) / 365.0
+    asye_loaded = wf.salary_asye_gbp_per_year.value * (1 + wf.on_cost_share.value) / 365.0
+    starts, ends, fte = spells["start"].to_numpy(), spells["end"].to_numpy(), spells["fte"].to_numpy()
+    kind = spells["kind"].to_numpy()
+    asye = kind == "asye"
+    protected_end = np.minimum(ends, starts + wf.asye_protected_days.value)
+    employed_days = overlap_days(starts[kind == "employed"], ends[kind == "employed"], fte[kind == "employed"], edges)
+    asye_protected = overlap_days(starts[asye], protected_end[asye], fte[asye], edges)
+    asye_after = overlap_days(protected_end[asye], ends[asye], fte[asye], edges)
+    agency_days = overlap_days(starts[kind == "agency"], ends[kind == "agency"], fte[kind == "agency"], edges)
+    permanent_days = employed_days + asye_protected + asye_after
+    # Retention payments on employed FTE-days, ramped in as the lever phases in (month midpoints).
+    retention = levers.retention
+    retention_day = float((retention.start_date.value - start_date).days)
+    middle = (edges[:-1] + edges[1:]) / 2
+    phase = retention.phase_in_months.value * MONTH_DAYS
+    ramp = np.where(middle < retention_day, 0.0,
+                    1.0 if phase <= 0 else np.clip((middle - retention_day) / max(phase, 1e-9), 0.0, 1.0))
+    retention_cost = retention.payment_gbp_per_fte_per_year.value / 365.0 * permanent_days * ramp
+    builder.add_flow("spend_staff_permanent_gbp",
+                     (employed_days + asye_after) * loaded + asye_protected * asye_loaded + retention_cost)
+    builder.add_flow("spend_staff_agency_gbp", agency_days * loaded * (1 + wf.agency_premium_share.value))
+    hires = np.isin(kind, ("employed", "asye")) & ~spells["initial"].to_numpy()
+    hire_counts = np.histogram(starts[hires], bins=edges)[0]
+    faster = levers.faster_recruitment
+    faster_day = float((faster.start_date.value - start_date).days)
+    lever_days = np.clip(edges[1:] - np.maximum(edges[:-1], faster_day), 0.0, None)
+    builder.add_flow("spend_staff_recruitment_gbp", hire_counts * wf.recruitment_cost_gbp_per_hire.value
+                     + faster.cost_gbp_per_year.value / 365.0 * lever_days)
+
+
+__all__ = ["add_workforce_kpis", "worker_spells", "open_sum"]
