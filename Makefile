@@ -18,7 +18,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 STANDARD_SCENARIOS := scenarios/baseline.toml scenarios/more_early_help.toml \
-	scenarios/threshold_refresh.toml scenarios/early_help_and_thresholds.toml
+	scenarios/threshold_refresh.toml scenarios/foster_fee_uplift.toml \
+	scenarios/recruitment_and_retention.toml scenarios/residential_step_down.toml \
+	scenarios/combined_package.toml
 
 run: setup
 	$(BIN)/cssim compare $(STANDARD_SCENARIOS) --years 5 --replications 50 --seed 20230401 \
