@@ -268,21 +268,27 @@ def _money(value: float) -> str:
     return f"{sign}£{value / 1e6:.2f}m" if value >= 1e5 else f"{sign}£{value:,.0f}"
 
 
-def headline_changes(comparison: Comparison, name: str) -> list[str]:
-    """Plain-English headline changes of one scenario against the baseline, with intervals."""
+def headline_differences(comparison: Comparison, name: str) -> list[tuple[str, pd.Series]]:
+    """(plain-English label, paired-difference row) of the headline KPIs in the last full year."""
     diffs = comparison.differences_annual
     diffs = diffs[diffs["alt_scenario"] == name]
-    lines = []
-    if not diffs.empty:
-        last_year = max(diffs["period"], key=costs.first_year_of)
-        for kpi, label, kind in HEADLINE_KPIS:
-            row = diffs[(diffs["kpi"] == kpi) & (diffs["period"] == last_year)]
-            if row.empty:
-                continue
-            row = row.iloc[0]
-            lines.append(f"{headline_label(label, kind, last_year)}: {row['mean_difference']:+,.0f} "
-                         f"(95% CI {row['ci95_low']:+,.0f} to {row['ci95_high']:+,.0f}; "
-                         f"baseline {row['base_mean']:,.0f})")
+    if diffs.empty:
+        return []
+    last_year = max(diffs["period"], key=costs.first_year_of)
+    found = []
+    for kpi, label, kind in HEADLINE_KPIS:
+        row = diffs[(diffs["kpi"] == kpi) & (diffs["period"] == last_year)]
+        if not row.empty:
+            found.append((headline_label(label, kind, last_year), row.iloc[0]))
+    return found
+
+
+def headline_changes(comparison: Comparison, name: str) -> list[str]:
+    """Plain-English headline changes of one scenario against the baseline, with intervals."""
+    lines = [f"{label}: {row['mean_difference']:+,.0f} "
+             f"(95% CI {row['ci95_low']:+,.0f} to {row['ci95_high']:+,.0f}; "
+             f"baseline {row['base_mean']:,.0f})"
+             for label, row in headline_differences(comparison, name)]
     finance = comparison.finance.get(name)
     if finance:
         cumulative, npv = finance["cumulative_net_saving_gbp"], finance["npv_gbp"]
@@ -367,4 +373,4 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
 
 
 __all__ = ["COMPARISON_FILES", "Comparison", "analyse", "compare", "compare_command",
-           "finance_summary_frame", "headline_changes"]
+           "finance_summary_frame", "headline_changes", "headline_differences"]

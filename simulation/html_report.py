@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 
 from simulation import costs
-from simulation.compare import HEADLINE_KPIS, _money, headline_label, spend_lines_present
+from simulation.compare import _money, headline_differences, spend_lines_present
 
 REPORT_FILE = "report.html"
 TARGET_WORDS = {
@@ -110,15 +110,8 @@ def _interval_sentence(row, unit: str, label: str) -> str:
 
 def projections(comparison, name: str) -> list[str]:
     """Plain-English projections for one scenario: headline measures and money."""
-    diffs = comparison.differences_annual
-    diffs = diffs[diffs["alt_scenario"] == name]
-    sentences = []
-    if not diffs.empty:
-        last = max(diffs["period"], key=costs.first_year_of)
-        for kpi, label, kind in HEADLINE_KPIS:
-            row = diffs[(diffs["kpi"] == kpi) & (diffs["period"] == last)]
-            if len(row):
-                sentences.append(_interval_sentence(row.iloc[0], "", _sentence_case(headline_label(label, kind, last))))
+    sentences = [_interval_sentence(row, "", _sentence_case(label))
+                 for label, row in headline_differences(comparison, name)]
     finance = comparison.finance.get(name)
     if finance:
         cumulative, npv = finance["cumulative_net_saving_gbp"], finance["npv_gbp"]
