@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,7 +151,8 @@ def score(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
     replications (with few replications it is the range, and rough).
     """
     table = targets.copy()
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: a target not simulated
         table["sim_mean"] = np.nanmean(simulated, axis=0) if len(simulated) else np.nan
         table["sim_low"] = np.nanpercentile(simulated, 2.5, axis=0)
         table["sim_high"] = np.nanpercentile(simulated, 97.5, axis=0)
