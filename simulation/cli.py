@@ -306,3 +306,6 @@ def main() -> None:
 from simulation.compare import compare_command  # noqa: E402
 
 cli.add_command(compare_command)
+from simulation.calibration_report import calibrate_command  # noqa: E402
+
+cli.add_command(calibrate_command)

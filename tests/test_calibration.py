@@ -1,0 +1,131 @@
+"""Calibration machinery: the targets file, the scoring arithmetic and ``cssim calibrate --quick``.
+
+A scrutiny committee is told "the baseline hits X% of Southend's published figures"; these tests
+check that the figures behind X are well formed (inputs flagged, tolerances by the stated rule),
+that X and the distance are computed as the report says, and that the command a reviewer reruns
+works end to end.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import calibrate, cli
+from simulation.contract import KPI_NAMES
+
+TARGETS = calibrate.load_targets()
+
+
+def test_targets_file_is_well_formed():
+    """Every row has a unique id, a numeric value, a source, a role, and (unless an input
+    without a model expression) a positive tolerance."""
+    assert TARGETS["target_id"].is_unique, "duplicate target ids"
+    assert set(TARGETS["role"]) <= {"target", "input", "check"}, f"roles: {set(TARGETS['role'])}"
+    assert TARGETS["value"].notna().all(), "a target without a value"
+    assert (TARGETS["source"].str.len() > 0).all(), "a target without a source"
+    assert (TARGETS["is_model_input"] == (TARGETS["role"] == "input")).all(), \
+        "is_model_input disagrees with role"
+    modelled = TARGETS[TARGETS["model_expr"] != ""]
+    assert (modelled["tolerance"] > 0).all(), \
+        f"non-positive tolerance: {modelled.loc[~(modelled['tolerance'] > 0), 'target_id'].tolist()}"
+
+
+def test_starting_stocks_and_population_are_inputs_never_targets():
+    """The 31 March 2022/2023 stocks, population and the Sep 2022 census the workforce starts
+    from are flagged as inputs, so they can never count as hits."""
+    def role(target_id):
+        return TARGETS.set_index("target_id").loc[target_id, "role"]
+    for target_id in ("cla@2022-23", "cla@2021-22", "cp_plans_open@2022-23",
+                      "children_in_need@2022-23", "sw_fte@30_Sep_2022",
+                      "child_population_0_17@mid-2022"):
+        assert role(target_id) == "input", f"{target_id}: expected input, got {role(target_id)}"
+    assert role("cla_started@2022-23") == "target"
+
+
+def test_targets_cover_the_issue_list_and_use_contract_kpis():
+    """The measures the issue lists (that the model has KPIs for) are present, each year, and
+    every model expression names only KPIs of the output contract."""
+    wanted = {"referrals", "referral_rate_per_10k", "rereferral_pct", "s47_enquiries", "icpcs",
+              "cp_plans_started", "children_in_need", "cp_plans_open", "cla", "cla_started",
+              "cla_ceased", "cla_ceased_adopted", "cp_second_or_subsequent_pct",
+              "placement_foster_pct", "cla_out_of_area_pct", "cla_over_20_miles_pct",
+              "cla_3plus_placements_pct", "sw_fte", "sw_turnover_pct", "sw_agency_fte",
+              "sw_vacancies_fte", "sw_caseload_mean", "foster_households", "visits_in_time_pct",
+              "spend_cla_gbp"}
+    missing = wanted - set(TARGETS["kpi"])
+    assert not missing, f"targets missing: {sorted(missing)}"
+    import re
+    for expr in TARGETS.loc[TARGETS["model_expr"] != "", "model_expr"]:
+        names = set(re.findall(r"[a-z_][a-z0-9_]*", expr))
+        assert names <= KPI_NAMES, f"{expr}: not in the contract: {sorted(names - KPI_NAMES)}"
+
+
+def _hand_table():
+    targets = pd.DataFrame({
+        "target_id": ["a", "b", "c", "d"], "role": ["target", "target", "input", "target"],
+        "value": [100.0, 10.0, 50.0, 20.0], "tolerance": [20.0, 2.0, 5.0, 4.0],
+    })
+    # Two replications: means 110 (gap +10, z 0.5, hit), 14 (gap +4, z 2, miss),
+    # 50 (input: ignored), and nan for d (not simulated: miss, z counted as 3).
+    simulated = np.array([[105.0, 13.0, 49.0, np.nan], [115.0, 15.0, 51.0, np.nan]])
+    return calibrate.score(targets, simulated)
+
+
+def test_score_and_hit_rate_on_hand_worked_numbers():
+    """Hit rate 1 of 3 counted targets; distance (0.5**2 + 2**2 + 3**2) / 3 = 13.25 / 3."""
+    table = _hand_table()
+    assert table["sim_mean"].tolist()[:3] == [110.0, 14.0, 50.0]
+    assert table["hit"].tolist() == [True, False, True, False]
+    distance, hit_rate, hits, counted = calibrate.distance_and_hits(table)
+    assert (hits, counted) == (1, 3), f"expected 1 of 3 counted, got {hits} of {counted}"
+    assert hit_rate == pytest.approx(1 / 3)
+    assert distance == pytest.approx(13.25 / 3), f"expected {13.25 / 3}, got {distance}"
+
+
+def test_target_values_read_first_year_and_september():
+    """``fy`` reads the first financial year's annual values, ``sep`` the 30 September month
+    end; ratios of KPIs are evaluated, and absent placement types count as zero."""
+    annual = pd.DataFrame({"financial_year": ["FY2023-24", "FY2023-24", "FY2024-25"],
+                           "kpi": ["cla", "cla_placement_residential", "cla"],
+                           "value": [300.0, 30.0, 999.0]})
+    monthly = pd.DataFrame({"month_end": ["2023-08-31", "2023-09-30", "2024-09-30"],
+                            "kpi": ["sw_fte", "sw_fte", "sw_fte"], "value": [1.0, 2.0, 3.0]})
+    targets = pd.DataFrame({"model_expr": ["cla", "100*cla_placement_residential/cla",
+                                           "100*cla_placement_supported/cla", "sw_fte"],
+                            "model_when": ["fy", "fy", "fy", "sep"]})
+    values = calibrate.target_values(monthly, annual, targets)
+    assert values.tolist() == [300.0, 10.0, 0.0, 2.0], f"got {values.tolist()}"
+
+
+def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
+    """``cssim calibrate --quick --fit`` finishes in seconds and writes the report with its
+    sections, the evaluation and the fit trace; the hit rate it prints is a share."""
+    code = cli.run_cli(["calibrate", "--quick", "--fit", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, f"exit code {code}: {out}"
+    report = (tmp_path / "report.md").read_text(encoding="utf-8")
+    for section in ("# Calibration report", "## Method in plain English", "## Targets",
+                    "## Fitted parameters", "## First guess by arithmetic",
+                    "## One-year-ahead validation"):
+        assert section in report, f"report lacks {section!r}"
+    evaluation = pd.read_csv(tmp_path / "evaluation.csv")
+    assert len(evaluation) == len(calibrate.compared(TARGETS))
+    trace = pd.read_csv(tmp_path / "fit_trace.csv")
+    assert 1 <= len(trace) <= 3, f"quick fit should use 2 evaluations, used {len(trace)}"
+    assert "targets within tolerance" in out
+
+
+def test_with_values_keeps_ranges_and_types():
+    """Putting a value in keeps the schema valid (integers stay integers) and the start date
+    can move to 1 April 2022, where a published stock exists."""
+    import datetime as dt
+    path = calibrate.TARGETS_CSV.parents[1] / "scenarios" / "baseline.toml"
+    scenario = calibrate.with_values(path, {"care.direct_entries_per_year": 21.6},
+                                     start_date=dt.date(2022, 4, 1))
+    assert scenario.care.direct_entries_per_year.value == 22
+    assert scenario.start_date == dt.date(2022, 4, 1)
+    low, high = calibrate.parameter_range(path, "care.direct_entries_per_year")
+    assert (low, high) == (10.0, 30.0)
+    assert not math.isnan(low)
