@@ -160,10 +160,10 @@ def build_rows(source: Path) -> list[dict[str, str]]:
     return rows
 
 
-def render(rows: list[dict[str, str]]) -> str:
-    """The CSV text (LF line ends, minimal quoting) for ``rows``."""
+def render(rows: list[dict[str, str]], columns=COLUMNS) -> str:
+    """The CSV text (LF line ends, minimal quoting, so reruns are byte-identical) for ``rows``."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()

@@ -42,11 +42,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from calibration import build_published
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "southend_public_figures.csv"
@@ -298,12 +299,8 @@ def build(source: Path) -> list[dict]:
 
 
 def render(rows: list[dict]) -> str:
-    """The CSV text (deterministic)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    """The CSV text (deterministic), written as the published series is."""
+    return build_published.render(rows, COLUMNS)
 
 
 def main(argv: list[str] | None = None) -> int:
