@@ -123,29 +123,33 @@ class SocialWorkTeam:
 
     def request(self, child_id: int, wait: bool = False) -> simpy.Event | None:
         """Ask for a worker; returns an event to yield on only when ``wait`` and nobody has room."""
-        self.log.record(self.env.now, child_id, "allocation_requested", detail=self.name)
+        self.log.record(self.env.now, child_id, "allocation_requested", "", self.name)
         if not self.waiting and not self.rewaiting:
-            worker = self.least_loaded()
-            if worker is not None:
-                self.allocate(child_id, worker, "transfer")
-                return None
+            # ``least_loaded`` inlined (about 18,000 requests a replication).
+            heap = self.with_room
+            while heap:
+                worker = heap[0][3]
+                if heap[0][2] == worker.version and worker.in_post:
+                    self.allocate(child_id, worker, "transfer")
+                    return None
+                heappop(heap)
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event
 
     def release(self, child_id: int) -> None:
         """The child leaves the team: free the worker's room or drop it from the queue."""
-        queue = self.waiting if child_id in self.waiting else self.rewaiting
-        if child_id in queue:
-            del queue[child_id]
-            self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
-            return
         worker = self.holder_of.pop(child_id, None)
         if worker is None:
+            # Not held: waiting (or not in the team at all).
+            queue = self.waiting if child_id in self.waiting else self.rewaiting
+            if child_id in queue:
+                del queue[child_id]
+                self.log.record(self.env.now, child_id, "deallocated", "", self.name)
             return
         worker.cases.discard(child_id)
         self.changed(worker)
-        self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
+        self.log.record(self.env.now, child_id, "deallocated", "", self.name)
         if self.waiting or self.rewaiting:
             self.serve()
 
