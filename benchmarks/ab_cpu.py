@@ -1,8 +1,9 @@
 """A/B CPU time of two source trees, run alternately so both see the same machine load.
 
-Usage: python benchmarks/ab_cpu.py OLD_TREE NEW_TREE [--rounds 5] [--runs 3]
-Each round runs ``benchmarks/cpu_time.py --runs RUNS`` once under each tree (PYTHONPATH first
-on sys.path) and the medians of the per-round medians are printed.
+Usage: python benchmarks/ab_cpu.py TREE [TREE ...] [--rounds 5] [--runs 3]
+Each tree is a source checkout (``git archive REV | tar -x -C DIR``) with this benchmarks folder.
+Each round runs ``benchmarks/cpu_time.py --runs RUNS`` once under each tree in turn (PYTHONPATH
+first on sys.path) and the medians of the per-round medians are printed.
 """
 import argparse
 import re
@@ -20,14 +21,13 @@ def one(tree: str, runs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("old")
-    parser.add_argument("new")
+    parser.add_argument("trees", nargs="+")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    results = {args.old: [], args.new: []}
+    results = {tree: [] for tree in args.trees}
     for _ in range(args.rounds):
-        for tree in (args.old, args.new):
+        for tree in args.trees:
             results[tree].append(one(tree, args.runs))
     for tree, rows in results.items():
         model, kpis, total = (statistics.median(col) for col in zip(*rows))
