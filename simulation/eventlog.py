@@ -22,6 +22,8 @@ and "time already spent" are honest and month 1 is already realistic; flows coun
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 import numpy as np
 import pandas as pd
 
@@ -78,8 +80,8 @@ class EventLog:
         of a run: the frame then holds the only copy, and the record tuples are freed at once
         rather than walked by the garbage collector's next pass (about 10% of a replication).
 
-        Columns are built one at a time from the transposed records (numpy for numbers, a
-        categorical for event names), which is about three times faster than
+        Columns are built one at a time from the records (numpy for numbers, a categorical for
+        event names), which is about three times faster than
         ``DataFrame.from_records`` followed by a frame sort, and gives the same frame: ``event``
         categorical over ``EVENTS``, ``state`` and ``detail`` as objects, a stable time order.
         """
@@ -87,25 +89,29 @@ class EventLog:
             frame = pd.DataFrame.from_records(self.records, columns=list(COLUMNS))
             frame["event"] = pd.Categorical(frame["event"], categories=EVENTS)
             return frame.astype({"state": object, "detail": object})
-        times, child_ids, events, states, details, values = zip(*self.records)
+        records = self.records
         if release:
             self.records = []
-        times = np.array(times, dtype=float)
+        count = len(records)
+        # Columns pulled out one at a time (numbers straight into numpy): about half the time of
+        # transposing with ``zip(*records)``, which builds 140,000 tuple iterators.
+        times = np.fromiter(map(_TIME, records), dtype=float, count=count)
         order = np.argsort(times, kind="stable")  # stable: ties keep the order events happened
-        codes = np.fromiter(map(_EVENT_CODES.__getitem__, events), dtype=np.int8, count=len(events))
+        codes = np.fromiter(map(_EVENT_CODES.__getitem__, map(_EVENT, records)), dtype=np.int8, count=count)
 
-        def objects(column: tuple) -> pd.Series:
+        def objects(column) -> pd.Series:
             # dtype=object said explicitly: pandas 3 would otherwise infer its string dtype.
-            return pd.Series(np.array(column, dtype=object)[order], dtype=object)
+            return pd.Series(np.array(list(map(column, records)), dtype=object)[order], dtype=object)
 
         return pd.DataFrame({
             "time_days": times[order],
-            "child_id": np.array(child_ids, dtype=np.int64)[order],
+            "child_id": np.fromiter(map(_CHILD_ID, records), dtype=np.int64, count=count)[order],
             "event": pd.Categorical.from_codes(codes[order], categories=EVENTS),
-            "state": objects(states),
-            "detail": objects(details),
-            "value": np.array(values, dtype=float)[order],
+            "state": objects(_STATE),
+            "detail": objects(_DETAIL),
+            "value": np.fromiter(map(_VALUE, records), dtype=float, count=count)[order],
         })
 
 
+_TIME, _CHILD_ID, _EVENT, _STATE, _DETAIL, _VALUE = (itemgetter(i) for i in range(len(COLUMNS)))
 _EVENT_CODES = {name: code for code, name in enumerate(EVENTS)}

@@ -134,7 +134,10 @@ class Journeys(CareJourneys):
         if draws.uniform("nfa_at_referral") < p_nfa:
             self.close(child, "nfa_at_referral", "nfa", draws)
             return
-        yield from self.run_stages(child, draws, "assessment")
+        # ``run_stages`` inlined: one generator level fewer on every resume of an episode.
+        stages, stage = self.stages, "assessment"
+        while stage is not None:
+            stage = yield from stages[stage](child, draws)
 
     def run_stages(self, child: Child, draws: EpisodeDraws, stage: str | None):
         """Drive a child through stages; each returns the next stage, or ``None`` when closed."""

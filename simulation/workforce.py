@@ -26,8 +26,8 @@ Assumptions
 
 from __future__ import annotations
 
-import heapq
 import math
+from heapq import heappop, heappush
 
 import simpy
 
@@ -93,52 +93,63 @@ class SocialWorkTeam:
             _, _, version, worker = heap[0]
             if version == worker.version and worker.in_post:
                 return worker
-            heapq.heappop(heap)
+            heappop(heap)
         return None
 
     def changed(self, worker: SocialWorker) -> None:
         """The worker's load or limit changed: invalidate its old entry, re-enter it if it has room."""
-        worker.version += 1
+        worker.version = version = worker.version + 1
         held, limit = len(worker.cases), worker.caseload_limit
         if worker.in_post and held < limit:
-            heapq.heappush(self.with_room, (held / limit, worker.order, worker.version, worker))
+            heappush(self.with_room, (held / limit, worker.order, version, worker))
 
     def allocate(self, child_id: int, worker: SocialWorker, reason: str) -> None:
-        worker.cases.add(child_id)
-        self.changed(worker)
+        cases = worker.cases
+        cases.add(child_id)
+        # ``changed`` inlined: this runs on every allocation (about 22,000 a replication).
+        worker.version = version = worker.version + 1
+        held, limit = len(cases), worker.caseload_limit
+        if worker.in_post and held < limit:
+            heappush(self.with_room, (held / limit, worker.order, version, worker))
         self.holder_of[child_id] = worker
         now, wid = self.env.now, worker.worker_id
-        self.log.record(now, child_id, "allocated", detail=self.name, value=wid)
-        last = self.last_worker.get(child_id)
+        record = self.log.record
+        record(now, child_id, "allocated", "", self.name, wid)
+        last_worker = self.last_worker
+        last = last_worker.get(child_id)
         if last is not None and last != wid:
-            self.log.record(now, child_id, "worker_changed", detail=reason, value=wid)
-        self.last_worker[child_id] = wid
+            record(now, child_id, "worker_changed", "", reason, wid)
+        last_worker[child_id] = wid
 
     def request(self, child_id: int, wait: bool = False) -> simpy.Event | None:
         """Ask for a worker; returns an event to yield on only when ``wait`` and nobody has room."""
-        self.log.record(self.env.now, child_id, "allocation_requested", detail=self.name)
+        self.log.record(self.env.now, child_id, "allocation_requested", "", self.name)
         if not self.waiting and not self.rewaiting:
-            worker = self.least_loaded()
-            if worker is not None:
-                self.allocate(child_id, worker, "transfer")
-                return None
+            # ``least_loaded`` inlined (about 18,000 requests a replication).
+            heap = self.with_room
+            while heap:
+                worker = heap[0][3]
+                if heap[0][2] == worker.version and worker.in_post:
+                    self.allocate(child_id, worker, "transfer")
+                    return None
+                heappop(heap)
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event
 
     def release(self, child_id: int) -> None:
         """The child leaves the team: free the worker's room or drop it from the queue."""
-        queue = self.waiting if child_id in self.waiting else self.rewaiting
-        if child_id in queue:
-            del queue[child_id]
-            self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
-            return
         worker = self.holder_of.pop(child_id, None)
         if worker is None:
+            # Not held: waiting (or not in the team at all).
+            queue = self.waiting if child_id in self.waiting else self.rewaiting
+            if child_id in queue:
+                del queue[child_id]
+                self.log.record(self.env.now, child_id, "deallocated", "", self.name)
             return
         worker.cases.discard(child_id)
         self.changed(worker)
-        self.log.record(self.env.now, child_id, "deallocated", detail=self.name)
+        self.log.record(self.env.now, child_id, "deallocated", "", self.name)
         if self.waiting or self.rewaiting:
             self.serve()
 
@@ -204,6 +215,7 @@ class Workforce(WorkforceFlows):
         self.last_worker: dict[int, int] = {}
         self.teams = {name: SocialWorkTeam(env, log, name, self.last_worker) for name in ALL_TEAMS}
         self.case_team_list = [self.teams[name] for name in CASE_HOLDING_TEAMS]
+        self.case_team_of = {name: self.teams[name] for name in CASE_HOLDING_TEAMS}
         self.loop = CaseloadLoop(scenario.caseload_effects, self.team_caseload)
         cap, wf = scenario.capacity, scenario.workforce
         self.case_holding_fte_at_start = sum(
@@ -235,9 +247,9 @@ class Workforce(WorkforceFlows):
         grow the queue, which lengthens stages further without bound), whereas held cases are
         capped by the limits. ``None`` for teams that hold no cases (leaving care, non-case-holding).
         """
-        if team not in CASE_HOLDING_TEAMS:
+        own = self.case_team_of.get(team)
+        if own is None:
             return None
-        own = self.teams[team]
         assessment, family_support, in_care = self.case_team_list
         total_fte = assessment.fte + family_support.fte + in_care.fte
         if own.fte <= 0 or total_fte <= 0:
