@@ -130,14 +130,8 @@ def headline_lines(summary: pd.DataFrame, start: date) -> list[str]:
 
 
 def _write_charts(folder: Path, summary: pd.DataFrame, scenario) -> None:
-    try:
-        report = importlib.import_module("simulation.report")
-    except ModuleNotFoundError as exc:
-        if exc.name != "simulation.report":
-            raise
-        click.echo("cssim: note: charts skipped (simulation.report is not available yet)",
-                   err=True)
-        return
+    # Imported here, not at the top: matplotlib is slow to import and only a finished run needs it.
+    report = importlib.import_module("simulation.report")
     try:
         report.write_charts(folder, summary, scenario)
     except Exception as exc:  # a failed chart must not lose a finished run

@@ -1,6 +1,5 @@
 """The cssim command line: one-line errors, exit codes, and run folders that are whole or absent."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -73,9 +72,6 @@ def test_missing_scenario_file_is_one_line_exit_2_and_no_folder(tmp_path, capsys
 ])
 def test_malformed_scenario_is_one_line_exit_2_and_no_folder(tmp_path, capsys, content, words):
     """An unknown key or broken TOML is named in one line; nothing is written."""
-    scenario_module = pytest.importorskip("simulation.scenario")
-    if not hasattr(scenario_module, "load_scenario"):
-        pytest.skip("simulation.scenario.load_scenario not written yet")
     bad = tmp_path / "bad.toml"
     bad.write_text(content.format(base=BASELINE.as_posix()))
     out = tmp_path / "run"
@@ -215,16 +211,6 @@ def test_charts_are_written_when_a_report_module_exists(tmp_path, capsys, fake_m
 
 
 @pytest.mark.smoke
-def test_missing_report_module_is_a_note_not_an_error(tmp_path, capsys, fake_model):
-    """Until simulation.report exists, runs still finish and say charts were skipped."""
-    if importlib.util.find_spec("simulation.report") is not None:
-        pytest.skip("simulation.report exists now")
-    code, _, err = cssim(capsys, *run_args(fake_model, tmp_path / "run"))
-    assert code == 0, f"exit code 0 expected, got {code}: {err}"
-    assert any("charts skipped" in line for line in err), f"expected a note, got {err}"
-
-
-@pytest.mark.smoke
 def test_python_dash_m_simulation_shows_help():
     """`python -m simulation` is the same command line as `cssim`."""
     done = subprocess.run([sys.executable, "-m", "simulation", "run", "--help"], cwd=REPO,
@@ -236,8 +222,6 @@ def test_python_dash_m_simulation_shows_help():
 @pytest.mark.smoke
 def test_real_baseline_runs_end_to_end(tmp_path):
     """The shipped baseline runs through the installed CLI and meets the contract."""
-    pytest.importorskip("simulation.model", reason="simulation.model not written yet")
-    pytest.importorskip("simulation.metrics", reason="simulation.metrics not written yet")
     out = tmp_path / "baseline"
     done = subprocess.run([sys.executable, "-m", "simulation", "run", str(BASELINE), "--years",
                            "1", "--replications", "2", "--seed", "20230401", "--workers", "2",

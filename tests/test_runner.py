@@ -196,8 +196,6 @@ def test_a_failed_replication_keeps_finished_ones_for_resume(tmp_path):
 @pytest.mark.reproducibility
 def test_real_model_gives_identical_bytes_with_one_and_two_workers(tmp_path):
     """The real model, once it exists, must not depend on the worker count either."""
-    pytest.importorskip("simulation.model", reason="simulation.model not written yet")
-    pytest.importorskip("simulation.metrics", reason="simulation.metrics not written yet")
     from simulation.scenario import load_scenario
 
     scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.toml")
