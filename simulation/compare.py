@@ -52,6 +52,14 @@ HEADLINE_KPIS = (
 )
 
 
+#: The standard scenarios of the scrutiny pack, baseline first (``make run`` compares these; a test
+#: keeps the Makefile's list the same).
+STANDARD_SCENARIOS = (
+    "baseline", "more_early_help", "threshold_refresh", "foster_fee_uplift",
+    "recruitment_and_retention", "residential_step_down", "combined_package",
+)
+
+
 def headline_label(label: str, kind: str, financial_year: str) -> str:
     """"referrals in FY2027-28" for a flow; "children in need at 31 March 2028" for a stock."""
     if kind == "flow":

@@ -184,3 +184,16 @@ def test_cli_compare_refuses_bad_input(tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, f"code {code}: {err}"
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.unit
+def test_make_run_compares_the_standard_scenarios():
+    """``make run`` (the README's main command) compares exactly the standard scenarios, baseline
+    first, and each has a file in scenarios/."""
+    from simulation.compare import STANDARD_SCENARIOS
+    makefile = (SCENARIOS.parent / "Makefile").read_text(encoding="utf-8")
+    listed = re.search(r"STANDARD_SCENARIOS := (.*?)\n\n", makefile, flags=re.S).group(1)
+    names = tuple(re.findall(r"scenarios/(\w+)\.toml", listed))
+    assert names == STANDARD_SCENARIOS, f"Makefile lists {names}, compare.STANDARD_SCENARIOS is {STANDARD_SCENARIOS}"
+    missing = [name for name in names if not (SCENARIOS / f"{name}.toml").is_file()]
+    assert not missing, f"standard scenarios without a file: {missing}"
