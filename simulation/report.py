@@ -259,7 +259,8 @@ def placement_figure(summary: pd.DataFrame, scenario=None) -> Figure:
                    "mix at 31 March 2023", fontsize=12, loc="left")
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    figure.legend(loc="outside right center", fontsize=8.5, frameon=False)
+    if axes.get_legend_handles_labels()[0]:  # a run with no 31 March has nothing to label
+        figure.legend(loc="outside right center", fontsize=8.5, frameon=False)
     replications = _replications(summary)
     figure.text(0.01, -0.01,
                 f"Model bars: mean counts over {replications} replications at each 31 March. Published "
