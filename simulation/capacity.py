@@ -1,8 +1,10 @@
-"""Capacity that children compete for: caseload slots per team and early help places.
+"""Capacity that children compete for: fixed caseload slots and early help places.
 
 Covers
 ------
-* ``CaseloadTeam``: a team's case-holding capacity as slots (FTE x caseload limit). A child
+* ``CaseloadTeam``: a pool of case-holding slots (FTE x caseload limit), used for leaving-care
+  personal advisers; social work teams are named workers (``workforce.SocialWorkTeam``, same
+  interface). A child
   either holds a slot or waits, first come first served. Plain counters and an ordered dict of
   waiters: a ``simpy.Resource`` with hundreds of slots slows as it grows (release scans holders).
 * ``EarlyHelpPlaces``: families early help holds at once. (In-house foster beds belong to the
@@ -13,7 +15,7 @@ allocated than slots" is checked from the record, not trusted.
 
 Assumptions
 -----------
-Headcount is fixed in this version; the workforce issue replaces slots with social workers.
+Personal advisers are a fixed headcount (they are not in the social work census).
 """
 
 from __future__ import annotations

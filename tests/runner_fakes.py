@@ -121,6 +121,16 @@ def folder_bytes(folder, pattern="*.csv"):
     return {path.name: path.read_bytes() for path in sorted(Path(folder).glob(pattern))}
 
 
+def assert_resume_matches_fresh(folder, replications: int, message: str) -> None:
+    """Resume the run in ``folder`` and check its CSVs equal a fresh run's, byte for byte."""
+    from pathlib import Path
+
+    make_run(folder, replications=replications, resume=True)
+    fresh = Path(folder).parent / f"{Path(folder).name}-fresh"
+    make_run(fresh, replications=replications)
+    assert folder_bytes(folder) == folder_bytes(fresh), message
+
+
 class TableScenario(FakeScenario):
     """A scenario with a probability table whose key order a model might draw in."""
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import runner_fakes
-from runner_fakes import FakeScenario, fake_replicate, folder_bytes, make_run
+from runner_fakes import FakeScenario, assert_resume_matches_fresh, fake_replicate, folder_bytes, make_run
 from simulation import contract, runner
 
 CSV_FILES = (contract.MONTHLY_FILE, contract.ANNUAL_FILE, contract.SUMMARY_FILE)
@@ -144,10 +144,7 @@ def test_resume_after_losing_a_replication_gives_identical_bytes(tmp_path):
 def test_resume_can_extend_a_run_with_more_replications(tmp_path):
     """Asking for more replications on resume keeps 0..R-1 and adds the rest, as a fresh run."""
     make_run(tmp_path / "grown", replications=2)
-    make_run(tmp_path / "grown", replications=4, resume=True)
-    make_run(tmp_path / "fresh", replications=4)
-    assert folder_bytes(tmp_path / "grown") == folder_bytes(tmp_path / "fresh"), \
-        "2 + 2 replications should equal 4 in one go"
+    assert_resume_matches_fresh(tmp_path / "grown", 4, "2 + 2 replications should equal 4 in one go")
 
 
 @pytest.mark.badinput
@@ -187,15 +184,13 @@ def test_a_failed_replication_keeps_finished_ones_for_resume(tmp_path):
         make_run(tmp_path / "run", replications=4, replicate=runner_fakes.failing_replicate)
     done = sorted(p.name for p in (tmp_path / "run/reps").glob("rep_*.json"))
     assert done == ["rep_0000.json", "rep_0001.json"], f"finished replications kept: {done}"
-    make_run(tmp_path / "run", replications=4, resume=True)
-    make_run(tmp_path / "fresh", replications=4)
-    assert folder_bytes(tmp_path / "run") == folder_bytes(tmp_path / "fresh"), \
-        "resuming after a failure should give the same bytes as a clean run"
+    assert_resume_matches_fresh(tmp_path / "run", 4,
+                                "resuming after a failure should give the same bytes as a clean run")
 
 
 @pytest.mark.reproducibility
 def test_real_model_gives_identical_bytes_with_one_and_two_workers(tmp_path):
-    """The real model, once it exists, must not depend on the worker count either."""
+    """The real model does not depend on the worker count either."""
     from simulation.scenario import load_scenario
 
     scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.toml")
