@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench calibrate clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
+
+# Fit the baseline to the published figures, keep plausible parameter sets, write the fitted
+# values into scenarios/baseline.toml and calibration/report.md (about 15-25 minutes on 2 cores).
+calibrate: setup
+	$(BIN)/cssim calibrate --fit --workers 2
 
 bench: setup
 	$(BIN)/python benchmarks/bench_model.py

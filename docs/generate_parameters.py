@@ -158,7 +158,27 @@ def render(path: Path = BASELINE) -> str:
                 lines += _rows(f'initial_stock."{stock_day}"', parameters)
         elif isinstance(content, dict):
             lines += _rows(section, content)
+    if scenario.parameter_uncertainty is not None:
+        lines += uncertainty_lines(scenario.parameter_uncertainty)
     return "\n".join(lines) + "\n"
+
+
+def uncertainty_lines(section) -> list[str]:
+    """The calibrated parameters' point and the spread of the plausible sets a run draws from."""
+    from simulation.parameter_sets import spread
+
+    state = "on" if section.enabled else "off (every replication runs the point)"
+    lines = ["", "## Parameter uncertainty", "",
+             f"Parameter uncertainty is **{state}**: replication r of a run uses one of "
+             f"{len(section.sets)} plausible parameter sets kept by the calibration "
+             f"(`{section.sets_file}`, drawn from (seed, r); see `simulation/parameter_sets.py` and "
+             "`calibration/report.md`). The table above shows the calibrated point.", "",
+             "| Parameter | Point | 5th percentile of the sets | Median | 95th percentile |",
+             "|---|---|---|---|---|"]
+    for row in spread(section).itertuples(index=False):
+        lines.append(f"| `{row.parameter}` | {row.point:.4g} | {row.p05:.4g} | {row.p50:.4g} | "
+                     f"{row.p95:.4g} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

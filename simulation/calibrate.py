@@ -29,7 +29,6 @@ Assumptions
 from __future__ import annotations
 
 import copy
-import math
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from simulation import parameter_sets
 from simulation.parameters import Scenario
 from simulation.scenario import _resolve
 
@@ -47,11 +47,16 @@ TARGETS_CSV = Path(__file__).resolve().parents[1] / "calibration" / "targets.csv
 #: Uncertain parameters the fit may move (dotted path in the scenario; range from the scenario).
 #: Chosen because each drives one group of targets the first guess cannot pin down alone.
 FIT_PARAMETERS: tuple[str, ...] = (
-    "referrals.external_rate_per_year",          # referrals, s.47, ICPCs
-    "referrals.rereferral_after_nfa_prob",       # re-referral %
-    "protection.end_at_first_review_prob",       # CP plans open (mean CP plan length)
-    "care.direct_entries_per_year",              # CLA starts
-    "workforce.employed_leaving_rate_per_year",  # turnover, leavers, vacancies
+    "referrals.external_rate_per_year",                   # referrals, s.47, ICPCs
+    "referrals.rereferral_after_nfa_prob",                # re-referral %
+    "assessment.s47_prob",                                # s.47 enquiries
+    "protection.icpc_after_s47_prob",                     # initial CP conferences
+    "protection.cp_plan_after_icpc_prob",                 # CP plans started
+    "protection.end_at_first_review_prob",                # CP plans open (mean CP plan length)
+    "care.direct_entries_per_year",                       # CLA starts
+    "care.placement_choice_prob_under_16.residential",    # children's homes share of CLA
+    "care.breakdown_rate_per_year_stable",                # placement changes, 3+ placements
+    "workforce.employed_leaving_rate_per_year",           # turnover, leavers, vacancies
 )
 
 
@@ -115,12 +120,18 @@ def _replicate(args) -> np.ndarray:
 
 
 def simulate_targets(scenario: Scenario, targets: pd.DataFrame, *, replications: int, seed: int,
-                     years: float = 1.0, workers: int = 1) -> np.ndarray:
-    """Array (replications x targets) of simulated values, replications 0..R-1 of ``seed``."""
+                     years: float = 1.0, workers: int = 1, executor=None) -> np.ndarray:
+    """Array (replications x targets) of simulated values, replications 0..R-1 of ``seed``.
+
+    ``executor``: an open ``concurrent.futures`` executor to reuse (a fit makes hundreds of calls;
+    starting a pool for each would cost a second each); else a pool of ``workers`` is opened.
+    """
     from simulation.runner import _pack_scenario
     packed = _pack_scenario(scenario)
     jobs = [(packed, seed, r, years, targets) for r in range(replications)]
-    if workers > 1 and replications > 1:
+    if executor is not None:
+        rows = list(executor.map(_replicate, jobs))
+    elif workers > 1 and replications > 1:
         with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
             rows = list(pool.map(_replicate, jobs))
     else:
@@ -179,47 +190,46 @@ def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:
 
 
 def evaluate(scenario: Scenario, targets: pd.DataFrame, *, replications: int, seed: int,
-             years: float = 1.0, workers: int = 1) -> Evaluation:
-    """Simulate, score and summarise ``scenario`` against ``targets``."""
+             years: float = 1.0, workers: int = 1, executor=None, progress=None) -> Evaluation:
+    """Simulate, score and summarise ``scenario`` against ``targets``.
+
+    ``progress``: a bar (``simulation.progress.replication_bar``) advanced by ``replications``.
+    """
     clock = time.perf_counter()
     targets = compared(targets)
     simulated = simulate_targets(scenario, targets, replications=replications, seed=seed,
-                                 years=years, workers=workers)
+                                 years=years, workers=workers, executor=executor)
     table = score(targets, simulated)
     distance, hit_rate, hits, counted = distance_and_hits(table)
+    if progress is not None:
+        progress.update(replications)
     return Evaluation(table, distance, hit_rate, hits, counted, replications, seed,
                       time.perf_counter() - clock)
 
 
 # ----------------------------------------------------------------------------- parameters
-def _node(data: dict, dotted: str) -> dict:
-    node = data
-    for part in dotted.split("."):
-        node = node[part]
-    if not (isinstance(node, dict) and "value" in node):
-        raise KeyError(f"{dotted} is not a parameter table")
-    return node
+def _resolved_for_fit(scenario_path: Path) -> dict:
+    """The scenario's resolved data, without parameter uncertainty: a fit evaluates one point."""
+    data = copy.deepcopy(_resolve(Path(scenario_path)))
+    data.pop("parameter_uncertainty", None)
+    return data
 
 
 def parameter_range(scenario_path: Path, dotted: str) -> tuple[float, float]:
-    """The ``range`` the scenario file gives a scalar parameter."""
-    node = _node(_resolve(Path(scenario_path)), dotted)
-    low, high = node.get("range", (None, None))
-    if low is None or not isinstance(node["value"], (int, float)):
-        raise ValueError(f"{dotted}: only scalar parameters with a range can be fitted")
-    return float(low), float(high)
+    """The ``range`` the scenario file gives a parameter (or a table's entry)."""
+    return parameter_sets.get_range(_resolved_for_fit(scenario_path), dotted)
 
 
 def with_values(scenario_path: Path, values: dict[str, float], start_date=None) -> Scenario:
     """The scenario of ``scenario_path`` with ``values`` put in (and optionally another start date).
 
     Integers stay integers when the file's value is an integer (counts like entries a year are
-    rounded), so the schema's types hold.
+    rounded), so the schema's types hold; a table entry rescales the table's other entries
+    (``parameter_sets.set_value``). Parameter uncertainty is left out: this is one point.
     """
-    data = copy.deepcopy(_resolve(Path(scenario_path)))
+    data = _resolved_for_fit(scenario_path)
     for dotted, value in values.items():
-        node = _node(data, dotted)
-        node["value"] = int(round(value)) if isinstance(node["value"], int) else float(value)
+        parameter_sets.set_value(data, dotted, value)
     if start_date is not None:
         data["start_date"] = start_date
     return Scenario.model_validate(data)
@@ -227,73 +237,145 @@ def with_values(scenario_path: Path, values: dict[str, float], start_date=None) 
 
 def current_values(scenario_path: Path, names: tuple[str, ...] = FIT_PARAMETERS) -> dict[str, float]:
     """The scenario file's values of ``names``."""
-    data = _resolve(Path(scenario_path))
-    return {name: float(_node(data, name)["value"]) for name in names}
+    data = _resolved_for_fit(scenario_path)
+    return {name: parameter_sets.get_value(data, name) for name in names}
 
 
 # ----------------------------------------------------------------------------- fitting
 @dataclass
 class Fit:
-    """Result of a fit: best values, its evaluation, and every point tried (a trace)."""
+    """Result of a fit: best values, its evaluation, every point tried (a trace), and the
+    Jacobian of the standardised gaps at the best point (targets x parameters, per unit of each
+    parameter's range), from which ``laplace_sd`` is derived."""
 
     best: dict[str, float]
     evaluation: Evaluation
     trace: pd.DataFrame
     wall_seconds: float
+    jacobian: np.ndarray | None = None
+    laplace_sd: dict[str, float] = field(default_factory=dict)
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    start_values: dict[str, float] = field(default_factory=dict)
+
+
+class _Budget(Exception):
+    """The fit has used its evaluations."""
+
+
+class Objective:
+    """The standardised gaps of the counted targets as a function of parameters on [0, 1].
+
+    Each call simulates replications 0..R-1 of one seed (common random numbers) at the values
+    ``low + unit * (high - low)``; every call is recorded in ``trace`` and the best (least
+    distance) kept. Raises ``_Budget`` after ``max_evaluations`` calls.
+    """
+
+    def __init__(self, scenario_path, targets, names, *, replications, seed, years, workers,
+                 max_evaluations, start_date=None, executor=None, progress=None):
+        self.scenario_path, self.names = Path(scenario_path), tuple(names)
+        self.targets = compared(targets)
+        self.counted = (self.targets["role"] == "target").to_numpy()
+        self.ranges = np.array([parameter_range(scenario_path, name) for name in names])
+        self.options = dict(replications=replications, seed=seed, years=years, workers=workers,
+                            executor=executor, progress=progress)
+        self.start_date, self.max_evaluations = start_date, max_evaluations
+        self.trace: list[dict] = []
+        self.best: tuple[float, np.ndarray, Evaluation] | None = None
+
+    def values(self, unit) -> dict[str, float]:
+        unit = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+        return dict(zip(self.names, self.ranges[:, 0] + unit * (self.ranges[:, 1] - self.ranges[:, 0])))
+
+    def unit(self, values: dict[str, float]) -> np.ndarray:
+        point = np.array([values[name] for name in self.names])
+        return (point - self.ranges[:, 0]) / (self.ranges[:, 1] - self.ranges[:, 0])
+
+    def evaluation(self, unit) -> Evaluation:
+        scenario = with_values(self.scenario_path, self.values(unit), start_date=self.start_date)
+        return evaluate(scenario, self.targets, **self.options)
+
+    def residuals(self, unit) -> np.ndarray:
+        if len(self.trace) >= self.max_evaluations:
+            raise _Budget
+        evaluation = self.evaluation(unit)
+        z = evaluation.table["z"].to_numpy(dtype=float)[self.counted]
+        z = np.where(np.isnan(z), 3.0, z)  # as distance_and_hits: a broken KPI is 3 tolerances off
+        self.trace.append({**self.values(unit), "distance": evaluation.distance,
+                           "hit_rate": evaluation.hit_rate})
+        if self.best is None or evaluation.distance < self.best[0]:
+            self.best = (evaluation.distance, np.clip(np.asarray(unit, float), 0, 1), evaluation)
+        return z
+
+    def jacobian(self, unit, step: float = 0.05) -> np.ndarray:
+        """Forward differences of the gaps, ``step`` of each range (inward at a bound)."""
+        base = self.residuals(unit)
+        columns = []
+        for axis in range(len(unit)):
+            moved = np.array(unit, dtype=float)
+            h = step if moved[axis] + step <= 1.0 else -step
+            moved[axis] += h
+            columns.append((self.residuals(moved) - base) / h)
+        return np.column_stack(columns)
+
+
+def laplace_sd(jacobian: np.ndarray, names: tuple[str, ...], ranges: np.ndarray,
+               years_per_measure: float = 1.0) -> dict[str, float]:
+    """Approximate posterior standard deviations of the parameters (in their own units).
+
+    Treats the standardised gaps as independent normal errors with a standard deviation of one
+    tolerance, so the curvature of the distance is ``J'J`` (Laplace approximation). The same
+    simulated figure is compared with up to four published years, which are not four independent
+    pieces of information: the curvature is divided by ``years_per_measure``. A parameter the
+    targets do not inform (a zero column) gets an infinite deviation.
+    """
+    information = jacobian.T @ jacobian / max(years_per_measure, 1.0)
+    covariance = np.linalg.pinv(information)
+    variance = np.diag(covariance).copy()
+    variance[np.abs(jacobian).sum(axis=0) == 0] = np.inf
+    span = ranges[:, 1] - ranges[:, 0]
+    return dict(zip(names, np.sqrt(np.maximum(variance, 0.0)) * span))
 
 
 def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = FIT_PARAMETERS,
         replications: int, seed: int, years: float = 1.0, max_evaluations: int = 40,
-        workers: int = 1, method: str = "Nelder-Mead") -> Fit:
-    """Minimise the distance over ``names`` inside their ranges, with fixed seeds.
+        workers: int = 1, start_date=None, executor=None, progress=None) -> Fit:
+    """Minimise the tolerance-weighted squared gaps over ``names`` inside their ranges.
 
-    The parameters are scaled to [0, 1] on their ranges, so one simplex step means the same share
-    of each range; Nelder-Mead with bounds (scipy) then needs no derivatives, which a simulation
-    with integer counts does not have. ``max_evaluations`` caps simulation calls (each one is R
-    replications), so the time is known in advance.
+    The parameters are scaled to [0, 1] on their ranges. The search is a bounded least-squares
+    trust-region method (scipy ``least_squares``, ``trf``) on the vector of standardised gaps,
+    with forward differences of 5% of a range: wide enough to see through the integer noise of a
+    simulation with common random numbers, which makes the gaps a deterministic, piecewise smooth
+    function of the parameters. ``max_evaluations`` caps simulation calls (each one is R
+    replications), so the time is known in advance; the best point seen is kept. The Jacobian at
+    the best point (``len(names)`` further calls) gives the Laplace standard deviations that the
+    plausible parameter sets are searched within.
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import least_squares
 
     clock = time.perf_counter()
-    ranges = np.array([parameter_range(scenario_path, name) for name in names])
-    start = np.array([current_values(scenario_path, names)[name] for name in names])
-    unit_start = (start - ranges[:, 0]) / (ranges[:, 1] - ranges[:, 0])
-    trace = []
-
-    def to_values(unit) -> dict[str, float]:
-        unit = np.clip(unit, 0.0, 1.0)
-        return dict(zip(names, ranges[:, 0] + unit * (ranges[:, 1] - ranges[:, 0])))
-
-    def objective(unit) -> float:
-        values = to_values(unit)
-        evaluation = evaluate(with_values(scenario_path, values), targets,
-                              replications=replications, seed=seed, years=years, workers=workers)
-        trace.append({**values, "distance": evaluation.distance, "hit_rate": evaluation.hit_rate})
-        return evaluation.distance if math.isfinite(evaluation.distance) else 1e9
-
-    minimize(objective, unit_start, method=method, bounds=[(0.0, 1.0)] * len(names),
-             options={"maxfev": max_evaluations, "xatol": 0.01, "fatol": 0.01,
-                      "initial_simplex": _simplex(unit_start)} if method == "Nelder-Mead"
-             else {"maxfev": max_evaluations})
-    frame = pd.DataFrame(trace)
-    best_row = frame.loc[frame["distance"].idxmin()]
-    best = {name: float(best_row[name]) for name in names}
-    evaluation = evaluate(with_values(scenario_path, best), targets, replications=replications,
-                          seed=seed, years=years, workers=workers)
+    objective = Objective(scenario_path, targets, names, replications=replications, seed=seed,
+                          years=years, workers=workers, max_evaluations=max_evaluations,
+                          start_date=start_date, executor=executor, progress=progress)
+    start_values = current_values(scenario_path, names)
+    start = np.clip(objective.unit(start_values), 0.0, 1.0)
+    try:
+        least_squares(objective.residuals, start, bounds=(0.0, 1.0), method="trf",
+                      diff_step=0.05, x_scale=1.0, max_nfev=max_evaluations)
+    except _Budget:
+        pass
+    _, best_unit, evaluation = objective.best
+    objective.max_evaluations += len(names) + 1
+    jacobian = objective.jacobian(best_unit)
+    measures = compared(targets).loc[objective.counted, "kpi"].nunique()
+    sd = laplace_sd(jacobian, objective.names, objective.ranges,
+                    years_per_measure=int(objective.counted.sum()) / max(measures, 1))
+    best = objective.values(best_unit)
     evaluation.parameters = best
-    return Fit(best, evaluation, frame, time.perf_counter() - clock)
+    ranges = {name: tuple(map(float, span)) for name, span in zip(names, objective.ranges)}
+    return Fit(best, evaluation, pd.DataFrame(objective.trace), time.perf_counter() - clock,
+               jacobian, sd, ranges, start_values)
 
 
-def _simplex(unit_start: np.ndarray, step: float = 0.15) -> np.ndarray:
-    """Start simplex: the current values and one step of 15% of a range along each axis (inward)."""
-    points = [unit_start]
-    for axis in range(len(unit_start)):
-        point = unit_start.copy()
-        point[axis] += step if point[axis] + step <= 1.0 else -step
-        points.append(point)
-    return np.array(points)
-
-
-__all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "compared", "current_values", "distance_and_hits",
-           "evaluate", "fit", "load_targets", "parameter_range", "score", "simulate_targets",
-           "target_values", "with_values"]
+__all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "Objective", "compared", "current_values",
+           "distance_and_hits", "evaluate", "fit", "laplace_sd", "load_targets", "parameter_range",
+           "score", "simulate_targets", "target_values", "with_values"]

@@ -192,11 +192,18 @@ def cli() -> None:
                    "scheduler address such as tcp://host:8786. Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in <out>.partial.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.option("--parameter-uncertainty/--no-parameter-uncertainty", default=True,
+              show_default=True,
+              help="Draw each replication's calibrated parameter set (when the scenario has "
+                   "them); off runs every replication at the calibrated point (chance alone).")
 def run_command(scenario_path: Path, years: float, replications: int, seed: int,
                 out: Path | None, workers: int, scheduler: str | None, resume: bool,
-                progress: bool) -> int:
+                progress: bool, parameter_uncertainty: bool) -> int:
     """Run SCENARIO (a TOML file) and write the run folder."""
     scenario = _load(scenario_path)
+    if not parameter_uncertainty:
+        from simulation.parameter_sets import without_uncertainty
+        scenario = without_uncertainty(scenario)
     out, partial = _choose_folders(out, scenario.name, resume)
     try:
         result = runner.run_experiment(scenario, replications=replications, seed=seed,
@@ -218,6 +225,10 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
     took_text = f"{took:.0f} s" if took < 90 else f"{took / 60:.1f} min"
     click.echo(f"Scenario {scenario.name}: {replications} replication(s) of {years:g} years "
                f"from {scenario.start_date.isoformat()}, seed {seed}, in {took_text}.")
+    sets = scenario.parameter_uncertainty
+    if sets is not None and sets.enabled:
+        click.echo(f"Intervals include parameter uncertainty: each replication used one of "
+                   f"{len(sets.sets)} calibrated parameter sets.")
     for line in headline_lines(result.summary, scenario.start_date):
         click.echo(line)
     click.echo(f"Results: {out}")
@@ -300,6 +311,6 @@ def main() -> None:
 from simulation.compare import compare_command  # noqa: E402
 
 cli.add_command(compare_command)
-from simulation.calibration_report import calibrate_command  # noqa: E402
+from simulation.calibration_run import calibrate_command  # noqa: E402
 
 cli.add_command(calibrate_command)

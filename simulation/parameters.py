@@ -244,6 +244,7 @@ class PublishedStock(_Section):
 
 
 # Sections kept in their own modules; imported here, after the shared base classes they use.
+from simulation.parameter_sets import ParameterUncertainty  # noqa: E402
 from simulation.parameters_interventions import Interventions  # noqa: E402
 # The placement sections build on the classes above, so their module is imported here, after
 # them; ``from package import module`` tolerates the cycle, and pydantic resolves the annotations
@@ -276,6 +277,8 @@ class Scenario(BaseModel):
     workforce: Workforce
     workforce_levers: WorkforceLevers
     caseload_effects: CaseloadEffects
+    # Last: the calibration's plausible parameter sets, one drawn per replication by the runner.
+    parameter_uncertainty: ParameterUncertainty | None = None
 
     @field_validator("start_date")
     @classmethod

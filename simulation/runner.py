@@ -42,7 +42,7 @@ from typing import Callable
 
 import pandas as pd
 
-from simulation import contract
+from simulation import contract, parameter_sets
 from simulation.executors import describe, open_executor
 from simulation.progress import replication_bar
 from simulation.runfolder import (  # re-exported: the CLI and tests use them as runner.<name>
@@ -142,16 +142,19 @@ def compute_replication(scenario, seed: int, replication: int, years: float,
     """Run replication ``replication`` and return its files' text and timing record.
 
     Runs wherever the executor puts it (this process, a pool worker, a Dask worker) and writes
-    nothing: ``{"monthly": csv text, "annual": csv text, "record": dict}``.
+    nothing: ``{"monthly": csv text, "annual": csv text, "record": dict}``. A scenario with
+    parameter uncertainty runs with the parameter set drawn for (seed, replication); the record
+    says which (``parameter_set``; None without parameter uncertainty).
     """
     started = time.perf_counter()
+    scenario, parameter_set = parameter_sets.for_replication(scenario, seed, replication)
     monthly, annual, info = replicate(scenario, seed, replication, years)
     texts = {name: _tidy_kpis(frame, period_col, scenario.name, replication).to_csv(
                  index=False, lineterminator="\n")
              for name, frame, period_col in (("monthly", monthly, "month_end"),
                                              ("annual", annual, "financial_year"))}
     record = {"replication": replication, "wall_seconds": time.perf_counter() - started,
-              "peak_memory_mb": round(peak_memory_mb(), 1), **info}
+              "peak_memory_mb": round(peak_memory_mb(), 1), "parameter_set": parameter_set, **info}
     return {**texts, "record": record}
 
 
@@ -331,6 +334,8 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
         "start_date": scenario.start_date.isoformat(),
         "code_version": code_version(),
         "float_format": FLOAT_FORMAT,
+        # Which calibrated parameter set each replication used (None: no parameter uncertainty).
+        "parameter_set_per_replication": [rec.get("parameter_set") for rec in records],
         "files": sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE}),
         "timing": {  # the only part allowed to differ between identical runs
             "started_at": started_at,

@@ -104,6 +104,16 @@ def _matches(node: dict, parts: list[str], label: str) -> list[tuple[dict, str]]
     return found
 
 
+def _scale_parameter_sets(section: dict | None, factor: float, fields: tuple[str, ...]) -> None:
+    """Scale the calibrated parameter sets' counted parameters with the scenario's own values."""
+    if not section:
+        return
+    scaled = [name in fields for name in section["parameters"]]
+    section["point"] = [v * factor if s else v for v, s in zip(section["point"], scaled)]
+    section["sets"] = [[v * factor if s else v for v, s in zip(row, scaled)]
+                       for row in section["sets"]]
+
+
 def scaled_name(name: str, factor: float) -> str:
     """``baseline`` scaled 4 times is ``baseline_x4``; 2.5 times ``baseline_x2p5``."""
     text = f"{factor:g}".replace(".", "p")
@@ -138,6 +148,7 @@ def scale_scenario(scenario, factor: float, fields: tuple[str, ...] = SCALED_FIE
     for path in fields:
         for parent, key in _matches(data, path.split("."), path):
             _scale_parameter(parent[key], float(factor), path)
+    _scale_parameter_sets(data.get("parameter_uncertainty"), float(factor), fields)
     data["name"] = scaled_name(data["name"], factor)
     data["description"] = (f"{data['description']} Scaled x{factor:g}: counts of children, "
                            "staff and places multiplied, rates per child unchanged.")

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from simulation import parameter_sets
 from simulation.parameters import Scenario
 
 __all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_hash", "stock_date"]
@@ -63,6 +64,10 @@ def _resolve(path: Path, depth: int = 0) -> dict[str, Any]:
     if depth > MAX_EXTENDS_DEPTH:
         raise ScenarioError(f"{path}: extends: chain deeper than {MAX_EXTENDS_DEPTH}, expected no cycle")
     raw = _read_toml(path)
+    uncertainty = raw.get("parameter_uncertainty")
+    if isinstance(uncertainty, dict) and "sets_file" in uncertainty:
+        # The sets file is named relative to the file that names it, wherever it is extended from.
+        uncertainty["_declared_in"] = str(path.parent.resolve())
     base_name = raw.pop("extends", None)
     if base_name is None:
         return raw
@@ -106,6 +111,10 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     resolved = _resolve(path)
+    try:
+        parameter_sets.attach(resolved, path.parent)
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
     try:
         return Scenario.model_validate(resolved)
     except ValidationError as exc:

@@ -36,6 +36,8 @@ STREAM_NAMES: tuple[str, ...] = (
     "fostering.household",
     "workforce.post",
     "workforce.worker",
+    # Which calibrated parameter set a replication uses (simulation.parameter_sets).
+    "calibration.parameter_set",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.

@@ -101,19 +101,27 @@ def test_target_values_read_first_year_and_september():
 
 def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
     """``cssim calibrate --quick --fit`` finishes in seconds and writes the report with its
-    sections, the evaluation and the fit trace; the hit rate it prints is a share."""
+    sections, the evaluation, the fit trace and the plausible-set search; the hit rate it prints
+    is a share; and quick mode never writes into the scenario file."""
+    baseline = calibrate.TARGETS_CSV.parents[1] / "scenarios" / "baseline.toml"
+    before = baseline.read_bytes()
     code = cli.run_cli(["calibrate", "--quick", "--fit", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, f"exit code {code}: {out}"
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     for section in ("# Calibration report", "## Method in plain English", "## Targets",
                     "## Fitted parameters", "## First guess by arithmetic",
-                    "## One-year-ahead validation"):
+                    "## One-year-ahead validation", "### Out of sample", "## Run time",
+                    "**Quick mode**"):
         assert section in report, f"report lacks {section!r}"
+    assert baseline.read_bytes() == before, "quick mode changed scenarios/baseline.toml"
     evaluation = pd.read_csv(tmp_path / "evaluation.csv")
     assert len(evaluation) == len(calibrate.compared(TARGETS))
     trace = pd.read_csv(tmp_path / "fit_trace.csv")
-    assert 1 <= len(trace) <= 3, f"quick fit should use 2 evaluations, used {len(trace)}"
+    most = 2 + len(calibrate.FIT_PARAMETERS) + 1  # 2 search steps, then the Jacobian at the best
+    assert 1 <= len(trace) <= most, f"quick fit should use at most {most} evaluations, used {len(trace)}"
+    search = pd.read_csv(tmp_path / "plausible_search.csv")
+    assert len(search) == 2 and {"distance", "hit_rate", "accepted"} <= set(search.columns)
     assert "targets within tolerance" in out
 
 

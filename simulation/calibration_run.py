@@ -1,0 +1,212 @@
+"""``cssim calibrate``: evaluate, fit, keep plausible sets, write back, validate, report.
+
+What one ``cssim calibrate --fit`` does, in order (each step's time goes into the report):
+
+1. Evaluate the scenario file as it is (R replications, common random numbers).
+2. Fit ``calibrate.FIT_PARAMETERS`` inside their ranges to every counted target
+   (``calibrate.fit``: bounded least squares on the standardised gaps), then the Jacobian at the
+   best point for the Laplace standard deviations.
+3. Search for plausible parameter sets around the fit (``calibration_sets.plausible_sets``:
+   rejection ABC; a set is plausible when it, too, hits at least 80% of the targets).
+4. Write the fitted values into the scenario file and the sets into ``--out``/parameter_sets.csv
+   (``--write``, the default with ``--fit`` except in ``--quick`` mode), and re-evaluate the file
+   as written (the calibrated baseline the report's hit rate is about).
+5. Validate one year ahead, twice: with the calibrated values (in sample: they saw 2022-23), and
+   **out of sample**: a second fit on the targets up to March 2022 only (workforce: September
+   2021), started from the 31 March 2022 stock, projecting 2022-23.
+6. Decompose the 5-year projection's interval on children looked after and total spend into
+   chance and parameter uncertainty (``simulation.uncertainty``).
+
+``--quick`` runs every step with one replication and a handful of evaluations, to check the
+machinery in seconds (CI); its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from simulation import calibrate, calibration_report, calibration_sets, parameter_sets, uncertainty
+from simulation.progress import replication_bar
+
+DEFAULT_SCENARIO = calibration_report.DEFAULT_SCENARIO
+DEFAULT_OUT = calibration_report.DEFAULT_OUT
+#: Published periods a fit "on the years to March 2022" may see.
+PERIODS_TO_MARCH_2022 = ("2019-20", "2020-21", "2021-22", "30 Sep 2019", "30 Sep 2020", "30 Sep 2021")
+
+
+@contextlib.contextmanager
+def _closing(pool):
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def targets_to_march_2022(targets: pd.DataFrame) -> pd.DataFrame:
+    """The targets of the years to March 2022 (and the census to September 2021) only."""
+    return targets[targets["period"].isin(PERIODS_TO_MARCH_2022)].reset_index(drop=True)
+
+
+class Steps:
+    """Wall time of each step, for the report."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def timed(self, name: str):
+        clock = time.perf_counter()
+        click.echo(f"... {name}", err=True)
+        yield
+        self.seconds[name] = time.perf_counter() - clock
+
+    def markdown(self) -> str:
+        total = sum(self.seconds.values())
+        rows = "\n".join(f"| {name} | {seconds / 60:.1f} |" for name, seconds in self.seconds.items())
+        return (f"## Run time\n\nThis calibration took **{total / 60:.1f} minutes** on this machine."
+                f"\n\n| Step | Minutes |\n|---|---|\n{rows}\n")
+
+
+@click.command("calibrate")
+@click.option("--scenario", "scenario_path", type=click.Path(path_type=Path, exists=True),
+              default=DEFAULT_SCENARIO, show_default=True, help="Scenario to calibrate.")
+@click.option("--targets", "targets_path", type=click.Path(path_type=Path, exists=True),
+              default=calibrate.TARGETS_CSV, show_default=True, help="Targets file.")
+@click.option("--replications", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Replications per evaluation (common random numbers).")
+@click.option("--seed", type=click.IntRange(min=0), default=20230401, show_default=True)
+@click.option("--fit/--no-fit", default=False, show_default=True,
+              help="Fit calibrate.FIT_PARAMETERS inside their ranges and keep plausible sets.")
+@click.option("--max-evaluations", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Most evaluations each fit may use (Jacobian included).")
+@click.option("--candidates", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Candidate parameter sets tried in the search for plausible sets.")
+@click.option("--write/--no-write", default=None,
+              help="Write the fitted values into the scenario file and the sets into --out "
+                   "[default: with --fit, except --quick].")
+@click.option("--validate/--no-validate", default=True, show_default=True,
+              help="One-year-ahead validation from 31 March 2022 (and, with --fit, out of sample).")
+@click.option("--uncertainty-replications", type=click.IntRange(min=0), default=40,
+              show_default=True, help="Paired replications for the chance/parameter split (0: skip).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.option("--quick", is_flag=True,
+              help="Check the machinery in seconds: 1 replication, a few evaluations, no write.")
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_OUT, show_default=True,
+              help="Folder for report.md, the CSVs and parameter_sets.csv.")
+def calibrate_command(scenario_path: Path, targets_path: Path, replications: int, seed: int,
+                      fit: bool, max_evaluations: int, candidates: int, write: bool | None,
+                      validate: bool, uncertainty_replications: int, workers: int,
+                      progress: bool, quick: bool, out: Path) -> int:
+    """Evaluate (and fit) the baseline against Southend's published figures; write the report."""
+    from simulation.first_guess import markdown as first_guess_markdown
+    from simulation.scenario import load_scenario
+
+    if quick:
+        replications, max_evaluations, candidates = 1, 2, 2
+        uncertainty_replications = min(uncertainty_replications, 2)
+    write = (fit and not quick) if write is None else write
+    if write and not fit:
+        raise click.UsageError("--write needs --fit (there is nothing fitted to write)")
+    targets = calibrate.load_targets(targets_path)
+    out.mkdir(parents=True, exist_ok=True)
+    steps = Steps()
+    n_fit = len(calibrate.FIT_PARAMETERS)
+    # The most replications the command can run (fits may stop early, so the bar may end short).
+    evaluations = 1 + (fit * (2 * (max_evaluations + n_fit + 1) + candidates + write)) + validate * (1 + fit)
+    total = evaluations * replications + 2 * uncertainty_replications
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    fitted = before = search = out_of_sample = decomposition = None
+    with replication_bar(total, "calibrate", enabled=progress) as bar, _closing(pool):
+        options = dict(replications=replications, seed=seed, progress=bar)
+        with steps.timed("evaluate the scenario as it is"):
+            before = calibrate.evaluate(calibrate.with_values(scenario_path, {}), targets,
+                                        executor=pool, **options)
+        evaluation = before
+        if fit:
+            with steps.timed("fit to all targets"):
+                fitted = calibrate.fit(scenario_path, targets, max_evaluations=max_evaluations,
+                                       executor=pool, **options)
+            with steps.timed("search for plausible parameter sets"):
+                search = calibration_sets.plausible_sets(scenario_path, targets, fitted,
+                                                         count=candidates, executor=pool, **options)
+            evaluation = fitted.evaluation
+            if write:
+                point = calibration_sets.rounded(scenario_path, fitted.best)
+                accepted = search[search["accepted"]]
+                if accepted.empty:
+                    raise click.ClickException(
+                        f"no candidate of {len(search)} met the {calibration_sets.MIN_HIT_RATE:.0%} "
+                        "hit rate; nothing written (try more --candidates or --replications)")
+                sets_path = out / "parameter_sets.csv"
+                parameter_sets.write_sets_file(sets_path, point, accepted.drop(columns="accepted"))
+                calibration_sets.write_back(scenario_path, point, sets_file=sets_path,
+                                            note=f"{replications} replications, seed {seed}")
+                with steps.timed("evaluate the calibrated scenario as written"):
+                    evaluation = calibrate.evaluate(calibrate.with_values(scenario_path, {}),
+                                                    targets, executor=pool, **options)
+                    evaluation.parameters = point
+        validation = None
+        if validate:
+            with steps.timed("validate 2022-23 with the calibrated values (in sample)"):
+                validation = calibration_report.run_validation(
+                    scenario_path, targets, values=None if write or not fitted else fitted.best,
+                    executor=pool, **options)
+            if fit:
+                with steps.timed("fit on the years to March 2022 only"):
+                    early = calibrate.fit(scenario_path, targets_to_march_2022(targets),
+                                          max_evaluations=max_evaluations, executor=pool,
+                                          start_date=calibration_report.VALIDATION_START, **options)
+                with steps.timed("validate 2022-23 out of sample"):
+                    out_of_sample = calibration_report.run_validation(
+                        scenario_path, targets, values=early.best, executor=pool, **options)
+                    out_of_sample.attrs["fit"] = early
+        scenario = load_scenario(scenario_path)
+        if uncertainty_replications and scenario.parameter_uncertainty is not None:
+            with steps.timed("split the 5-year interval into chance and parameters"):
+                decomposition = uncertainty.decompose(scenario, replications=uncertainty_replications,
+                                                      seed=seed, years=5.0, executor=pool)
+                bar.update(2 * uncertainty_replications)
+
+    evaluation.table.to_csv(out / "evaluation.csv", index=False, float_format="%.6g")
+    if validation is not None:
+        validation.to_csv(out / "validation.csv", index=False, float_format="%.6g")
+    if out_of_sample is not None:
+        out_of_sample.to_csv(out / "validation_out_of_sample.csv", index=False, float_format="%.6g")
+    if fitted is not None:
+        fitted.trace.to_csv(out / "fit_trace.csv", index=False, float_format="%.6g")
+        search.to_csv(out / "plausible_search.csv", index=False, float_format="%.6g")
+    if decomposition is not None:
+        decomposition.to_csv(out / "uncertainty.csv", index=False, float_format="%.6g")
+    text = calibration_report.render(
+        evaluation, validation, first_guess_markdown(targets, scenario_path), scenario_path,
+        fitted, before if fit else None, sum(steps.seconds.values()), search=search,
+        written=write, out_of_sample=out_of_sample,
+        uncertainty_md=None if decomposition is None else uncertainty.markdown(decomposition, 5.0),
+        run_time_md=steps.markdown(), quick=quick)
+    (out / "report.md").write_text(text, encoding="utf-8")
+    click.echo(f"Calibration of {scenario_path.name}: {evaluation.hits} of {evaluation.counted} "
+               f"targets within tolerance ({100 * evaluation.hit_rate:.0f}%), distance "
+               f"{evaluation.distance:.2f}, {replications} replication(s), "
+               f"{sum(steps.seconds.values()) / 60:.1f} min.")
+    if validation is not None:
+        click.echo(f"Validation 2022-23 from 31 March 2022: {int(validation['hit'].sum())} of "
+                   f"{len(validation)} figures within tolerance (in sample).")
+    if out_of_sample is not None:
+        click.echo(f"Out of sample (fit on the years to March 2022): "
+                   f"{int(out_of_sample['hit'].sum())} of {len(out_of_sample)} within tolerance.")
+    if write:
+        click.echo(f"Fitted values written into {scenario_path}; parameter sets in "
+                   f"{out / 'parameter_sets.csv'}.")
+    click.echo(f"Report: {out / 'report.md'}")
+    return 0
+
+
+__all__ = ["PERIODS_TO_MARCH_2022", "calibrate_command", "targets_to_march_2022"]

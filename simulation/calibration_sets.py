@@ -1,0 +1,167 @@
+"""After a fit: the plausible parameter sets, and the fitted values written back into the scenario.
+
+Plausible sets (approximate Bayesian computation by rejection)
+--------------------------------------------------------------
+One fitted point hides how sure the fit is. The targets tell some parameters apart sharply (the
+ICPC ratio moves ICPCs and nothing else) and others hardly at all. So:
+
+1. **Where to look**: around the fitted point, a box of ``width`` Laplace standard deviations a
+   side (``calibrate.laplace_sd``: the curvature of the distance at the fit), clipped to each
+   parameter's plausible range. Outside it, a set is so far from the data that it is practically
+   never accepted, so searching there would only waste simulations.
+2. **Candidates**: a Latin hypercube sample of the box (scipy ``qmc.LatinHypercube``, seeded from
+   the calibration seed, so the search is reproducible). With the uniform prior that the ranges
+   express, a uniform sample of the box is a sample of the prior restricted to the box.
+3. **Acceptance**: a candidate is *plausible* when it meets the calibration's own standard:
+   simulated with the same replications as the fit (common random numbers), it lands within
+   tolerance for at least ``min_hit_rate`` of the counted targets. This is rejection ABC
+   (Pritchard et al. 1999; Beaumont et al. 2002) with the hit rate as the summary, so the
+   accepted sets are draws from the prior restricted to the parameter sets that fit the data.
+
+Write-back
+----------
+``write_back`` edits the scenario file in place with ``tomlkit`` (comments and layout kept): each
+fitted parameter gets its fitted value, keeps its range, and its provenance becomes a ``source``
+naming the calibration, with the prior assumption kept in the text. It also adds (or updates) the
+``[parameter_uncertainty]`` section that names the sets file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation import calibrate, parameter_sets
+
+#: A set is plausible when it hits at least this share of the counted targets (the issue's bar).
+MIN_HIT_RATE = 0.8
+
+
+# ----------------------------------------------------------------------------- plausible sets
+def search_box(fit: calibrate.Fit, ranges: dict[str, tuple[float, float]],
+               width: float = 3.0) -> dict[str, tuple[float, float]]:
+    """``best +- width * Laplace sd`` for each parameter, clipped to its range."""
+    box = {}
+    for name, value in fit.best.items():
+        low, high = ranges[name]
+        sd = fit.laplace_sd.get(name, np.inf)
+        half = width * sd if np.isfinite(sd) else high - low
+        box[name] = (max(low, value - half), min(high, value + half))
+    return box
+
+
+def candidates(box: dict[str, tuple[float, float]], count: int, seed: int) -> pd.DataFrame:
+    """``count`` Latin hypercube points of ``box`` (reproducible from ``seed``)."""
+    from scipy.stats import qmc
+
+    unit = qmc.LatinHypercube(d=len(box), rng=np.random.default_rng(seed)).random(count)
+    lows = np.array([span[0] for span in box.values()])
+    highs = np.array([span[1] for span in box.values()])
+    return pd.DataFrame(lows + unit * (highs - lows), columns=list(box))
+
+
+def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fit, *,
+                   count: int, replications: int, seed: int, years: float = 1.0,
+                   workers: int = 1, executor=None, width: float = 3.0,
+                   min_hit_rate: float = MIN_HIT_RATE, start_date=None,
+                   progress=None) -> pd.DataFrame:
+    """Every candidate with its distance, hit rate and whether it was accepted as plausible."""
+    ranges = {name: calibrate.parameter_range(scenario_path, name) for name in fit.best}
+    frame = candidates(search_box(fit, ranges, width), count, seed)
+    scores = []
+    for row in frame.to_dict("records"):
+        evaluation = calibrate.evaluate(
+            calibrate.with_values(scenario_path, row, start_date=start_date), targets,
+            replications=replications, seed=seed, years=years, workers=workers, executor=executor,
+            progress=progress)
+        scores.append((evaluation.distance, evaluation.hit_rate))
+    frame["distance"] = [d for d, _ in scores]
+    frame["hit_rate"] = [h for _, h in scores]
+    frame["accepted"] = frame["hit_rate"] >= min_hit_rate
+    return frame
+
+
+# ----------------------------------------------------------------------------- write-back
+def rounded(scenario_path: Path, values: dict[str, float]) -> dict[str, float]:
+    """Fitted values as they will be written: counts whole, table entries to 4 decimals, other
+    numbers to 4 significant figures (more would be false precision for a fit with simulation
+    noise)."""
+    data = calibrate._resolved_for_fit(scenario_path)
+    out = {}
+    for name, value in values.items():
+        node, key = parameter_sets._locate(data, name)
+        if key is not None:  # a table entry: 4 decimals, as the table is written
+            out[name] = round(float(value), 4)
+        elif isinstance(node["value"], int):
+            out[name] = float(round(value))
+        else:
+            out[name] = float(f"{value:.4g}")
+    return out
+
+
+def _prior_text(table) -> str:
+    """The provenance before this calibration (a previous calibration's 'Prior:' part if any)."""
+    text = str(table.get("assumption") or table.get("source") or "")
+    return text.split("Prior: ", 1)[1] if text.startswith("calibration:") and "Prior: " in text else text
+
+
+def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path | None,
+               note: str, today: dt.date | None = None) -> None:
+    """Write fitted ``values`` (and the sets file's name) into ``scenario_path`` in place.
+
+    Only parameters defined in that file itself can be written (a value inherited through
+    ``extends`` belongs to the base file). Table entries rescale the table's other entries as in
+    the fit, rounded to 4 decimals with the rounding put on the largest entry, so it sums to 1.
+    """
+    import tomlkit
+
+    path = Path(scenario_path)
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    when = (today or dt.date.today()).isoformat()
+    plain = document.unwrap()
+    for name, value in rounded(path, values).items():
+        try:
+            node, key = parameter_sets._locate(plain, name)
+        except KeyError:
+            raise ValueError(f"{path.name}: {name} is not defined in this file; fit it where it "
+                             "is defined") from None
+        table = document
+        for part in name.split(".")[: len(name.split(".")) - (key is not None)]:
+            table = table[part]
+        before = node["value"] if key is None else node["value"][key]
+        if key is None:
+            table["value"] = int(value) if isinstance(node["value"], int) else value
+        else:
+            scratch = {"value": dict(node["value"])}
+            parameter_sets.set_value({"x": scratch}, f"x.{key}", value)
+            entries = {k: round(v, 4) for k, v in scratch["value"].items()}
+            largest = max(entries, key=entries.get)
+            entries[largest] = round(entries[largest] + 1.0 - sum(entries.values()), 4)
+            for entry, number in entries.items():
+                table["value"][entry] = number
+        prior = _prior_text(node)
+        shown = f"{name.rsplit('.', 1)[1]} = {before:g}" if key else f"{before:g}"
+        if "assumption" in table:
+            del table["assumption"]
+        table["source"] = (f"calibration: fitted by `cssim calibrate --fit` on {when} within the "
+                           f"range ({note}; calibration/report.md). Before: {shown}. Prior: {prior}")
+    if sets_file is not None:
+        relative = os.path.relpath(Path(sets_file).resolve(), path.parent.resolve())
+        if "parameter_uncertainty" not in document:
+            section = tomlkit.table()
+            section.add(tomlkit.comment(
+                "Replication r of a run uses one plausible parameter set of the calibration, drawn "
+                "from (seed, r): projections carry parameter uncertainty as well as chance. "
+                "See simulation/parameter_sets.py; enabled = false runs the calibrated point."))
+            document.add(tomlkit.nl())
+            document["parameter_uncertainty"] = section
+        document["parameter_uncertainty"]["enabled"] = True
+        document["parameter_uncertainty"]["sets_file"] = relative
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+
+
+__all__ = ["MIN_HIT_RATE", "candidates", "plausible_sets", "rounded", "search_box", "write_back"]

@@ -1,0 +1,181 @@
+"""Parameter uncertainty: plausible sets drawn per replication, refused overrides, write-back.
+
+Users rely on: a run's numbers depending on (scenario, seed, replication) only, even with
+parameter sets; two scenarios compared with one seed using the same set in replication r; a
+scenario that quietly changes a calibrated parameter being refused rather than overridden; the
+calibration writing its values into the scenario file without losing the file's comments,
+ranges or table sums; and the chance/parameter split being exact where it can be checked.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tomlkit
+
+from simulation import calibrate, calibration_run, calibration_sets, parameter_sets, uncertainty
+from simulation.runner import compute_replication
+from simulation.scale import scale_scenario
+from simulation.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+RATE = "referrals.external_rate_per_year"
+HOMES = "care.placement_choice_prob_under_16.residential"
+
+
+def make_scenarios(tmp_path: Path, sets: list[dict[str, float]]) -> Path:
+    """A copy of the scenarios folder whose baseline names a sets file in ``tmp_path``; the point
+    is the baseline's own values. Returns the copied baseline's path."""
+    folder = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", folder)
+    baseline = folder / "baseline.toml"
+    names = tuple(sets[0])
+    point = calibrate.current_values(baseline, names)
+    parameter_sets.write_sets_file(tmp_path / "sets.csv", point, pd.DataFrame(sets))
+    document = tomlkit.parse(baseline.read_text(encoding="utf-8"))
+    section = document.get("parameter_uncertainty") or tomlkit.table()
+    section["enabled"] = True
+    section["sets_file"] = "../sets.csv"
+    document["parameter_uncertainty"] = section
+    baseline.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return baseline
+
+
+@pytest.mark.unit
+def test_set_value_keeps_tables_summing_to_one_and_counts_whole():
+    """A table entry rescales the others in proportion; an integer parameter stays an integer."""
+    data = {"care": {"table": {"value": {"a": 0.5, "b": 0.3, "c": 0.2}},
+                     "count": {"value": 18}}}
+    parameter_sets.set_value(data, "care.table.b", 0.5)
+    table = data["care"]["table"]["value"]
+    assert table["b"] == 0.5 and abs(sum(table.values()) - 1) < 1e-12, f"got {table}"
+    assert abs(table["a"] / table["c"] - 2.5) < 1e-12, f"a:c should stay 5:2, got {table}"
+    parameter_sets.set_value(data, "care.count", 21.6)
+    assert data["care"]["count"]["value"] == 22 and isinstance(data["care"]["count"]["value"], int)
+    with pytest.raises(KeyError, match="not a scalar parameter"):
+        parameter_sets.set_value(data, "care.table", 0.1)
+
+
+@pytest.mark.unit
+def test_set_index_depends_on_seed_and_replication_only_and_covers_every_set():
+    """Replication r of seed s always uses the same set; over many replications every set is
+    used about equally (a uniform draw: chi-square at the 0.1% level)."""
+    picks = [parameter_sets.set_index(7, r, 5) for r in range(1000)]
+    assert picks == [parameter_sets.set_index(7, r, 5) for r in range(1000)]
+    counts = np.bincount(picks, minlength=5)
+    chi2 = ((counts - 200) ** 2 / 200).sum()
+    assert chi2 < 18.47, f"set counts {counts.tolist()} are not uniform (chi2 {chi2:.1f})"
+    assert picks != [parameter_sets.set_index(8, r, 5) for r in range(1000)]
+
+
+def test_runner_uses_the_drawn_set_and_records_it(tmp_path):
+    """A replication runs with its drawn set (400 more external referrals a year show in the
+    referrals) and its record names the set."""
+    baseline = make_scenarios(tmp_path, [{RATE: 1500.0}, {RATE: 1900.0}])
+    scenario = load_scenario(baseline)
+    used = {}
+    for replication in range(6):
+        drawn, index = parameter_sets.for_replication(scenario, 3, replication)
+        assert drawn.referrals.external_rate_per_year.value == (1500.0, 1900.0)[index]
+        used.setdefault(index, replication)
+    assert set(used) == {0, 1}, f"6 replications used only sets {set(used)}"
+
+    def referrals(frame_text: str) -> float:
+        frame = pd.read_csv(pd.io.common.StringIO(frame_text))
+        return frame[frame["kpi"] == "referrals"]["value"].sum()
+
+    low = compute_replication(scenario, 3, used[0], 1.0)
+    high = compute_replication(scenario, 3, used[1], 1.0)
+    assert low["record"]["parameter_set"] == 0 and high["record"]["parameter_set"] == 1
+    # Expected about +400 (more with re-referrals); the difference of two independent Poisson
+    # years of ~2,400 has a standard deviation of about 70, so +200 is ~3 SD below expectation.
+    assert referrals(high["annual"]) > referrals(low["annual"]) + 200, (
+        f"referrals with 1,900 external a year ({referrals(high['annual'])}) should clearly "
+        f"exceed those with 1,500 ({referrals(low['annual'])})")
+
+
+def test_a_scenario_that_sets_a_calibrated_parameter_is_refused(tmp_path):
+    """The sets would override it in every replication, so loading names the field, the value
+    and what was expected, and says how to change it instead."""
+    baseline = make_scenarios(tmp_path, [{RATE: 1600.0}])
+    assert calibrate.current_values(baseline, (RATE,))[RATE] == 1690.0, "test assumes 1690"
+    changed = baseline.parent / "changed.toml"
+    changed.write_text('extends = "baseline.toml"\nname = "changed"\n[referrals]\n'
+                       'external_rate_per_year = { value = 1500, assumption = "test", '
+                       'range = [1000, 2000] }\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"external_rate_per_year: got 1500, expected the "
+                                            r"calibrated 1690.*change it with a lever"):
+        load_scenario(changed)
+    changed.write_text(changed.read_text() + "[parameter_uncertainty]\nenabled = false\n")
+    assert load_scenario(changed).referrals.external_rate_per_year.value == 1500
+    missing = baseline.parent / "missing.toml"
+    missing.write_text('extends = "baseline.toml"\nname = "missing"\n[parameter_uncertainty]\n'
+                       'sets_file = "nowhere.csv"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="sets_file: 'nowhere.csv' not found"):
+        load_scenario(missing)
+
+
+def test_scaling_an_authority_scales_its_counted_parameter_sets(tmp_path):
+    """A 4x authority's sets carry 4x the referral rate; probabilities are left alone."""
+    baseline = make_scenarios(tmp_path, [{RATE: 1600.0, "assessment.s47_prob": 0.31}])
+    scaled = scale_scenario(load_scenario(baseline), 4)
+    section = scaled.parameter_uncertainty
+    assert section.sets[0] == (6400.0, 0.31), f"got {section.sets[0]}"
+    drawn, _ = parameter_sets.for_replication(scaled, 1, 0)
+    assert drawn.referrals.external_rate_per_year.value == 6400.0
+
+
+def test_write_back_keeps_comments_ranges_and_sums(tmp_path):
+    """The fitted values land in the file with the calibration as their source, the prior
+    assumption kept in its text, the range unchanged, the comments intact and tables summing to
+    1; the file then loads with its sets file."""
+    folder = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", folder)
+    baseline = folder / "baseline.toml"
+    text_before = baseline.read_text(encoding="utf-8")
+    values = {RATE: 1712.46, HOMES: 0.0913, "care.direct_entries_per_year": 21.4}
+    point = calibration_sets.rounded(baseline, values)
+    assert point == {RATE: 1712.0, HOMES: 0.0913, "care.direct_entries_per_year": 21.0}
+    sets = pd.DataFrame([{RATE: 1650.0, HOMES: 0.1, "care.direct_entries_per_year": 20.0}])
+    parameter_sets.write_sets_file(tmp_path / "calibration_sets.csv", point, sets)
+    calibration_sets.write_back(baseline, point, sets_file=tmp_path / "calibration_sets.csv",
+                                note="test")
+    text = baseline.read_text(encoding="utf-8")
+    comments = [line for line in text_before.splitlines() if line.startswith("#")]
+    assert all(line in text for line in comments), "a comment of the file was lost"
+    scenario = load_scenario(baseline)
+    rate = scenario.referrals.external_rate_per_year
+    assert rate.value == 1712.0 and rate.source.startswith("calibration:"), rate
+    assert "Prior:" in rate.source and tuple(rate.range) == (1500.0, 1900.0)
+    table = scenario.care.placement_choice_prob_under_16.value
+    assert table["residential"] == 0.0913 and abs(sum(table.values()) - 1) < 1e-9, table
+    assert scenario.care.direct_entries_per_year.value == 21
+    assert scenario.parameter_uncertainty.sets == ((1650.0, 0.1, 20.0),)
+
+
+def test_the_parameter_share_is_zero_when_every_set_is_the_point(tmp_path):
+    """With common random numbers, sets equal to the point change nothing: the paired
+    difference is exactly zero, so all of the interval is chance. Sets that differ add spread."""
+    baseline = make_scenarios(tmp_path, [{RATE: 1690.0}, {RATE: 1690.0}])
+    point = calibrate.current_values(baseline, (RATE,))[RATE]
+    if point != 1690.0:  # the calibration moved the rate: sets equal to its own point
+        baseline = make_scenarios(tmp_path / "again", [{RATE: point}, {RATE: point}])
+    same = uncertainty.decompose(load_scenario(baseline), replications=3, seed=5, years=1.0)
+    assert (same["sd_parameters"] == 0).all(), same[["measure", "sd_parameters"]]
+    assert (same["parameter_share"] == 0).all()
+    spread = make_scenarios(tmp_path / "spread", [{RATE: 1500.0}, {RATE: 1900.0}])
+    differ = uncertainty.decompose(load_scenario(spread), replications=4, seed=5, years=1.0)
+    assert (differ["sd_parameters"] > 0).all(), differ[["measure", "sd_parameters"]]
+
+
+@pytest.mark.unit
+def test_out_of_sample_targets_stop_at_march_2022():
+    """The validation fit sees no 2022-23 figure and no September 2022 census."""
+    early = calibration_run.targets_to_march_2022(calibrate.load_targets())
+    assert len(early) > 0
+    assert not early["period"].isin(["2022-23", "30 Sep 2022"]).any()
+    assert set(early["period"]) <= set(calibration_run.PERIODS_TO_MARCH_2022)
