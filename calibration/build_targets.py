@@ -100,6 +100,19 @@ SPECS: tuple[Spec, ...] = (
     Spec("cp_plans_started", ("cp_plans_started_in_year",), "count", "CP plans started"),
     Spec("cp_second_or_subsequent_pct", ("cp_plans_second_or_subsequent_pct",), "pct",
          "Second or later CP plans (% of starts)"),
+    # CP plans open at 31 March by time on plan so far (DfE table D5; bands as in
+    # simulation/cp_duration_metrics.py). Not inputs: the starting stock's time on plan is drawn
+    # from the model's own plan lengths, never from these figures. Suppressed cells have no row.
+    Spec("cp_open_duration_3m_or_less_pct", ("cp_open_at_31mar_duration_le_3m_pct",), "pct",
+         "CP plans open at 31 March: 3 months or less (%)"),
+    Spec("cp_open_duration_3_6m_pct", ("cp_open_at_31mar_duration_3_6m_pct",), "pct",
+         "CP plans open at 31 March: over 3, up to 6 months (%)"),
+    Spec("cp_open_duration_6_12m_pct", ("cp_open_at_31mar_duration_6_12m_pct",), "pct",
+         "CP plans open at 31 March: over 6 months, under 1 year (%)"),
+    Spec("cp_open_duration_1_2y_pct", ("cp_open_at_31mar_duration_1_2y_pct",), "pct",
+         "CP plans open at 31 March: 1 to 2 years (%)"),
+    Spec("cp_open_duration_2y_or_more_pct", ("cp_open_at_31mar_duration_ge_2y_pct",), "pct",
+         "CP plans open at 31 March: 2 years or more (%)"),
     Spec("children_in_need", ("cin_at_31_march",), "count", "Children in need at 31 March",
          inputs=STOCK_INPUTS),
     Spec("cin_rate_per_10k", ("cin_rate_per_10k_at_31_march",), "rate",
