@@ -5,6 +5,8 @@ Writes into ``--out`` (default ``calibration/``):
 - ``report.md``: the hit rate and distance, the method in plain English, every target beside the
   simulated mean and its 95% interval (hit, miss, input or check), the fitted parameters (with
   ``--fit``), the first guess by arithmetic, and the one-year-ahead validation.
+- ``figures/*.png``: the targets beside the simulation and the validation's errors
+  (``simulation.calibration_charts``), linked from the report's "Charts" section.
 - ``evaluation.csv``: the target table with the simulated columns; ``validation.csv``; with
   ``--fit``, ``fit_trace.csv`` (every parameter set tried, its distance and hit rate).
 
@@ -23,7 +25,8 @@ import click
 import numpy as np
 import pandas as pd
 
-from simulation import calibrate
+from simulation import calibrate, calibration_charts, price_base
+from simulation.scenario import load_scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "calibration"
@@ -165,7 +168,8 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
               "Counted targets and inputs (simulated: first year of the run; interval: 2.5th-97.5th "
               "percentile of replications).", "",
               target_table(table[table["role"] != "check"]), "",
-              "## Checks (not counted)", "", target_table(table[table["role"] == "check"]), "",
+              "## Checks (not counted)", "", price_base.note(load_scenario(scenario_path)), "",
+              target_table(table[table["role"] == "check"]), "",
               first_guess]
     if validation is not None:
         hits = int(validation["hit"].sum())
@@ -226,6 +230,9 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
     wall = time.perf_counter() - clock
     text = render(evaluation, validation, first_guess_markdown(targets, scenario_path),
                   scenario_path, fitted, before if fit else None, wall)
+    # Charts beside the report (out/figures/*.png), linked from a section at its end.
+    text += "\n" + calibration_charts.markdown(
+        calibration_charts.write_charts(out, evaluation.table, validation))
     (out / "report.md").write_text(text, encoding="utf-8")
     click.echo(f"Calibration of {scenario_path.name}: {evaluation.hits} of {evaluation.counted} "
                f"targets within tolerance ({100 * evaluation.hit_rate:.0f}%), distance "
