@@ -15,8 +15,8 @@ What is kept
 ------------
 - Areas: Southend-on-Sea, England, and the mean of Southend's 2021 statistical neighbours
   (``Statistical neighbours (SN2021 group, mean)``), renamed to the short labels in ``AREAS``.
-- Measures: those in ``MEASURES`` (referrals, s.47, ICPCs, children in need, child protection,
-  children looked after, placement shares, distance, stability, reasons for ceasing care).
+- Measures: those in ``MEASURES`` (referrals, s.47, ICPCs, children in need, child protection
+  and CP plans open at 31 March by time on plan, children looked after, placement shares, distance, stability, reasons for ceasing care).
 - Years: the financial years 2018-19 to 2022-23 (labels ``YYYY-YY``, year ending 31 March); for
   the workforce census (caseloads), 30 September 2018 to 2022 (labels ``30 Sep YYYY``).
 
@@ -68,6 +68,11 @@ MEASURES = (
     "cp_plans_started_in_year",
     "cp_rate_per_10k_at_31_march",
     "cp_plans_second_or_subsequent_pct",
+    "cp_open_at_31mar_duration_le_3m_pct",
+    "cp_open_at_31mar_duration_3_6m_pct",
+    "cp_open_at_31mar_duration_6_12m_pct",
+    "cp_open_at_31mar_duration_1_2y_pct",
+    "cp_open_at_31mar_duration_ge_2y_pct",
     # children looked after
     "cla_at_31_march",
     "cla_started_in_year",

@@ -34,8 +34,15 @@ Tolerance rule (one rule, stated in ``tolerance_rule`` on every row)
 - Rates per 10,000 (and FTE ratios): the same on the rate, ``2*rate/sqrt(N)`` with ``N`` the
   count behind it, or half the range of the rate.
 - Percentages: half the range of the series, and at least 2 percentage points.
-- Spend (checks only): 10% of the outturn, for price base (2024-25 cash against the model's
-  2023-24 prices, about 3%) and scope differences.
+- Spend (checks only): 10% of the outturn, for scope differences (what RO3 counts under a line
+  against the model's spend lines) and doubt about the deflator.
+
+Price base of the spend checks
+------------------------------
+The outturns are 2024-25 cash; the model's spend is in 2023-24 prices. The checks' ``model_expr``
+multiplies the model's spend by ``gdp_deflator_2023_24_to_2024_25_multiplier`` (the scenario's
+``[finance]`` section, an assumption with a range; ``simulation.price_base``), so both sides are in
+2024-25 prices.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from calibration import build_published
+from simulation.price_base import in_2024_25_prices
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "southend_public_figures.csv"
@@ -100,6 +108,19 @@ SPECS: tuple[Spec, ...] = (
     Spec("cp_plans_started", ("cp_plans_started_in_year",), "count", "CP plans started"),
     Spec("cp_second_or_subsequent_pct", ("cp_plans_second_or_subsequent_pct",), "pct",
          "Second or later CP plans (% of starts)"),
+    # CP plans open at 31 March by time on plan so far (DfE table D5; bands as in
+    # simulation/cp_duration_metrics.py). Not inputs: the starting stock's time on plan is drawn
+    # from the model's own plan lengths, never from these figures. Suppressed cells have no row.
+    Spec("cp_open_duration_3m_or_less_pct", ("cp_open_at_31mar_duration_le_3m_pct",), "pct",
+         "CP plans open at 31 March: 3 months or less (%)"),
+    Spec("cp_open_duration_3_6m_pct", ("cp_open_at_31mar_duration_3_6m_pct",), "pct",
+         "CP plans open at 31 March: over 3, up to 6 months (%)"),
+    Spec("cp_open_duration_6_12m_pct", ("cp_open_at_31mar_duration_6_12m_pct",), "pct",
+         "CP plans open at 31 March: over 6 months, under 1 year (%)"),
+    Spec("cp_open_duration_1_2y_pct", ("cp_open_at_31mar_duration_1_2y_pct",), "pct",
+         "CP plans open at 31 March: 1 to 2 years (%)"),
+    Spec("cp_open_duration_2y_or_more_pct", ("cp_open_at_31mar_duration_ge_2y_pct",), "pct",
+         "CP plans open at 31 March: 2 years or more (%)"),
     Spec("children_in_need", ("cin_at_31_march",), "count", "Children in need at 31 March",
          inputs=STOCK_INPUTS),
     Spec("cin_rate_per_10k", ("cin_rate_per_10k_at_31_march",), "rate",
@@ -185,11 +206,11 @@ CHECKS: tuple[tuple[Spec, str], ...] = (
           "CP visits in time, deep dive (c. Nov 2022)", when="nov"),
      "2022 (c. Nov 2022)"),
     (Spec("spend_cla_gbp", ("spend_CLA_total_gross",), "gbp",
-          "Spend on children looked after (RO3 gross outturn 2024-25)", model_expr=CLA_SPEND,
-          scale=1000.0), "2024-25"),
+          "Spend on children looked after (RO3 gross outturn 2024-25; 2024-25 prices)",
+          model_expr=in_2024_25_prices(CLA_SPEND), scale=1000.0), "2024-25"),
     (Spec("spend_staff_agency_gbp", ("spend_agency_staff_memo",), "gbp",
-          "Agency staff spend (RO3 memo 2024-25, all children's social care staff)",
-          scale=1000.0), "2024-25"),
+          "Agency staff spend (RO3 memo 2024-25, all children's social care staff; 2024-25 prices)",
+          model_expr=in_2024_25_prices("spend_staff_agency_gbp"), scale=1000.0), "2024-25"),
 )
 
 #: Population: an input of every run (ONS mid-year estimates).
@@ -235,7 +256,7 @@ def _value(table, measures, year) -> tuple[float | None, str]:
 def tolerance(spec: Spec, table, value: float, year: str) -> tuple[float, str]:
     """The tolerance of one figure and the rule that gave it (see the module docstring)."""
     if spec.kind == "gbp":
-        return SPEND_TOLERANCE_SHARE * value, "10% of the outturn (price base and scope)"
+        return SPEND_TOLERANCE_SHARE * value, "10% of the outturn (scope; both sides in 2024-25 prices)"
     years = RANGE_CENSUS if spec.census else RANGE_YEARS
     series = [v for v in (_value(table, spec.measures, y)[0] for y in years) if v is not None]
     half_range = (max(series) - min(series)) / 2 if len(series) > 1 else 0.0

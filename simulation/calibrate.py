@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation import parameter_sets
+from simulation import parameter_sets, price_base
 from simulation.parameters import Scenario
 from simulation.scenario import _resolve
 
@@ -81,7 +81,7 @@ def _eval(expr: str, values: dict[str, float]) -> float:
     try:
         # Only arithmetic on KPI values: no builtins, names resolve to KPI numbers only.
         result = eval(compile(expr, "<model_expr>", "eval"), {"__builtins__": {}}, _Values(values))
-    except (ZeroDivisionError, KeyError):
+    except (ZeroDivisionError, KeyError, NameError):  # NameError: how eval reports a missing name
         return float("nan")
     return float(result)
 
@@ -93,8 +93,12 @@ class _Values(dict):
         raise KeyError(key)
 
 
-def target_values(monthly: pd.DataFrame, annual: pd.DataFrame, targets: pd.DataFrame) -> np.ndarray:
-    """The simulated value of each target (row order of ``targets``) in one replication."""
+def target_values(monthly: pd.DataFrame, annual: pd.DataFrame, targets: pd.DataFrame,
+                  constants: dict[str, float] | None = None) -> np.ndarray:
+    """The simulated value of each target (row order of ``targets``) in one replication.
+
+    ``constants``: names besides KPIs that expressions may use (``price_base.constants``).
+    """
     years = sorted(annual["financial_year"].unique())
     first = annual[annual["financial_year"] == years[0]] if years else annual.iloc[0:0]
     at = {"fy": dict(zip(first["kpi"], first["value"]))}
@@ -107,7 +111,7 @@ def target_values(monthly: pd.DataFrame, annual: pd.DataFrame, targets: pd.DataF
             at[when] = dict(zip(rows["kpi"], rows["value"]))
         else:
             at[when] = {}
-    return np.array([_eval(expr, at.get(when, {})) for expr, when
+    return np.array([_eval(expr, {**at.get(when, {}), **(constants or {})}) for expr, when
                      in zip(targets["model_expr"], targets["model_when"])], dtype=float)
 
 
@@ -116,7 +120,7 @@ def _replicate(args) -> np.ndarray:
     from simulation.runner import _unpack_scenario, replicate_with_model
     scenario = _unpack_scenario(packed)  # parametrised pydantic generics do not pickle
     monthly, annual, _ = replicate_with_model(scenario, seed, replication, years)
-    return target_values(monthly, annual, targets)
+    return target_values(monthly, annual, targets, price_base.constants(scenario))
 
 
 def simulate_targets(scenario: Scenario, targets: pd.DataFrame, *, replications: int, seed: int,

@@ -7,6 +7,8 @@
   with their plausible spread, every target beside the simulated mean and its 95% interval (hit,
   miss, input or check), the first guess by arithmetic, the one-year-ahead validation (in and out
   of sample), the chance/parameter split of the projection's interval, and the run time.
+- ``figures/*.png``: the targets beside the simulation and the validation's errors
+  (``simulation.calibration_charts``), linked from the report's "Charts" section.
 - ``evaluation.csv``: the target table with the simulated columns; ``validation.csv`` and
   ``validation_out_of_sample.csv``; with ``--fit``, ``fit_trace.csv`` (every point tried),
   ``plausible_search.csv`` (every candidate set) and ``parameter_sets.csv`` (the plausible ones).
@@ -24,7 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation import calibrate
+from simulation import calibrate, price_base
+from simulation.scenario import load_scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "calibration"
@@ -211,7 +214,8 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
               "Counted targets and inputs (simulated: first year of the run; interval: 2.5th-97.5th "
               "percentile of replications).", "",
               target_table(table[table["role"] != "check"]), "",
-              "## Checks (not counted)", "", target_table(table[table["role"] == "check"]), "",
+              "## Checks (not counted)", "", price_base.note(load_scenario(scenario_path)), "",
+              target_table(table[table["role"] == "check"]), "",
               first_guess]
     if validation is not None:
         parts += ["## One-year-ahead validation", ""]

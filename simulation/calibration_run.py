@@ -31,7 +31,8 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from simulation import calibrate, calibration_report, calibration_sets, parameter_sets, uncertainty
+from simulation import (calibrate, calibration_charts, calibration_report, calibration_sets,
+                        parameter_sets, uncertainty)
 from simulation.progress import replication_bar
 
 DEFAULT_SCENARIO = calibration_report.DEFAULT_SCENARIO
@@ -191,6 +192,10 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
         written=write, out_of_sample=out_of_sample,
         uncertainty_md=None if decomposition is None else uncertainty.markdown(decomposition, 5.0),
         run_time_md=steps.markdown(), quick=quick)
+    # Charts beside the report (out/figures/*.png), linked from a section at its end; the
+    # validation chart shows the out-of-sample errors when there are any (the honest test).
+    text += "\n" + calibration_charts.markdown(calibration_charts.write_charts(
+        out, evaluation.table, out_of_sample if out_of_sample is not None else validation))
     (out / "report.md").write_text(text, encoding="utf-8")
     click.echo(f"Calibration of {scenario_path.name}: {evaluation.hits} of {evaluation.counted} "
                f"targets within tolerance ({100 * evaluation.hit_rate:.0f}%), distance "

@@ -22,6 +22,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from simulation.cp_duration_metrics import add_cp_open_duration_kpis
 from simulation.eventlog import CIN_CENSUS_STATES
 from simulation.parameters import PLACEMENT_TYPES
 from simulation.placement_metrics import add_placement_kpis
@@ -186,6 +187,7 @@ class KpiBuilder:
     def state_stocks(self) -> None:
         # A state event is any row with a state; "" (no state) is factorised once, not compared.
         states = intervals(self.events[~_Coded(self.events["state"]).equals("")], ["child_id"])
+        self.state_intervals = states  # kept for groups that need durations (cp_duration_metrics)
         open_by_state = {
             state: count_open(group["time_days"].to_numpy(), group["end_days"].to_numpy(), self.at)
             for state, group in states.groupby("state", observed=True)
@@ -273,6 +275,7 @@ class KpiBuilder:
     # ------------------------------------------------------------------ outputs
     def build(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         self.state_stocks()
+        add_cp_open_duration_kpis(self)  # CP plans open by time on plan (DfE table D5)
         self.referral_flows()
         self.protection_flows()
         self.care_flows()

@@ -252,6 +252,8 @@ from simulation.parameters_interventions import Interventions  # noqa: E402
 from simulation import placement_parameters as _placement  # noqa: E402
 # Imported here, after the base types it builds on, so the workforce schema lives in its own module.
 from simulation.workforce_parameters import CaseloadEffects, Workforce, WorkforceLevers  # noqa: E402
+# Price-base conversions for finance views and the calibration's spend check (own module).
+from simulation.finance_parameters import Finance  # noqa: E402
 
 
 class Scenario(BaseModel):
@@ -277,6 +279,7 @@ class Scenario(BaseModel):
     workforce: Workforce
     workforce_levers: WorkforceLevers
     caseload_effects: CaseloadEffects
+    finance: Finance
     # Last: the calibration's plausible parameter sets, one drawn per replication by the runner.
     parameter_uncertainty: ParameterUncertainty | None = None
 
