@@ -260,6 +260,9 @@ class Fit:
     laplace_sd: dict[str, float] = field(default_factory=dict)
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     start_values: dict[str, float] = field(default_factory=dict)
+    #: Counted targets, and how many of them share one simulated measure (published years).
+    counted: int = 0
+    years_per_measure: float = 1.0
 
 
 class _Budget(Exception):
@@ -371,13 +374,14 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     objective.max_evaluations += len(names) + 1
     jacobian = objective.jacobian(best_unit)
     measures = compared(targets).loc[objective.counted, "kpi"].nunique()
+    counted = int(objective.counted.sum())
     sd = laplace_sd(jacobian, objective.names, objective.ranges,
-                    years_per_measure=int(objective.counted.sum()) / max(measures, 1))
+                    years_per_measure=counted / max(measures, 1))
     best = objective.values(best_unit)
     evaluation.parameters = best
     ranges = {name: tuple(map(float, span)) for name, span in zip(names, objective.ranges)}
     return Fit(best, evaluation, pd.DataFrame(objective.trace), time.perf_counter() - clock,
-               jacobian, sd, ranges, start_values)
+               jacobian, sd, ranges, start_values, counted, counted / max(measures, 1))
 
 
 __all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "Objective", "compared", "current_values",

@@ -133,8 +133,9 @@ METHOD = """## Method in plain English
   fitted by setting an output directly. The fitted values are written into the scenario file,
   with their ranges, and the calibration as their source.
 - **Plausible parameter sets**: around the fit, candidates are drawn from the ranges (a Latin
-  hypercube of a box three Laplace standard deviations wide) and each is kept if it too hits at
-  least 80% of the targets (rejection ABC). A run uses one kept set per replication, drawn from
+  hypercube of a box three Laplace standard deviations wide) and each is kept if the data do not
+  rule it out: inside the fit's 95% likelihood-ratio region, with each gap read as a normal error
+  of one tolerance (rejection ABC; details in `simulation/calibration_sets.py`). A run uses one kept set per replication, drawn from
   (seed, replication), so projections carry parameter uncertainty as well as chance.
 - **Validation**: the model starts on 1 April 2022 from the published 31 March 2022 stock and
   projects to March 2023; the table gives the error for each 2022-23 figure. In sample, with the
@@ -205,9 +206,12 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
         if search is not None:
             parts += [
                 f"**Plausible parameter sets**: {int(search['accepted'].sum())} of {len(search)} "
-                "candidates hit at least 80% of the targets and are kept (`parameter_sets.csv`); a "
-                "run draws one per replication. The Laplace sd is the fit's own estimate of how "
-                "well the targets pin each parameter down (large: the targets hardly inform it).",
+                "candidates (the fitted point and a Latin hypercube around it) lie inside the "
+                "fit's 95% likelihood-ratio region and are kept (`parameter_sets.csv`); their hit "
+                f"rates run from {100 * search.loc[search['accepted'], 'hit_rate'].min():.0f}% to "
+                f"{100 * search.loc[search['accepted'], 'hit_rate'].max():.0f}%. A run draws one "
+                "per replication. The Laplace sd is the fit's own estimate of how well the "
+                "targets pin each parameter down (large: the targets hardly inform it).",
                 "",
             ]
     parts += [METHOD, "## Targets", "",

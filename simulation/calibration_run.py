@@ -135,17 +135,16 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
             with steps.timed("fit to all targets"):
                 fitted = calibrate.fit(scenario_path, targets, max_evaluations=max_evaluations,
                                        executor=pool, **options)
+            # Written at once, so a later failure leaves the fit's record behind.
+            fitted.trace.to_csv(out / "fit_trace.csv", index=False, float_format="%.6g")
             with steps.timed("search for plausible parameter sets"):
                 search = calibration_sets.plausible_sets(scenario_path, targets, fitted,
                                                          count=candidates, executor=pool, **options)
+            search.to_csv(out / "plausible_search.csv", index=False, float_format="%.6g")
             evaluation = fitted.evaluation
             if write:
                 point = calibration_sets.rounded(scenario_path, fitted.best)
-                accepted = search[search["accepted"]]
-                if accepted.empty:
-                    raise click.ClickException(
-                        f"no candidate of {len(search)} met the {calibration_sets.MIN_HIT_RATE:.0%} "
-                        "hit rate; nothing written (try more --candidates or --replications)")
+                accepted = search[search["accepted"]]  # the fitted point at least
                 sets_path = out / "parameter_sets.csv"
                 parameter_sets.write_sets_file(sets_path, point, accepted.drop(columns="accepted"))
                 calibration_sets.write_back(scenario_path, point, sets_file=sets_path,
@@ -181,9 +180,6 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
         validation.to_csv(out / "validation.csv", index=False, float_format="%.6g")
     if out_of_sample is not None:
         out_of_sample.to_csv(out / "validation_out_of_sample.csv", index=False, float_format="%.6g")
-    if fitted is not None:
-        fitted.trace.to_csv(out / "fit_trace.csv", index=False, float_format="%.6g")
-        search.to_csv(out / "plausible_search.csv", index=False, float_format="%.6g")
     if decomposition is not None:
         decomposition.to_csv(out / "uncertainty.csv", index=False, float_format="%.6g")
     text = calibration_report.render(

@@ -12,11 +12,16 @@ ICPC ratio moves ICPCs and nothing else) and others hardly at all. So:
 2. **Candidates**: a Latin hypercube sample of the box (scipy ``qmc.LatinHypercube``, seeded from
    the calibration seed, so the search is reproducible). With the uniform prior that the ranges
    express, a uniform sample of the box is a sample of the prior restricted to the box.
-3. **Acceptance**: a candidate is *plausible* when it meets the calibration's own standard:
-   simulated with the same replications as the fit (common random numbers), it lands within
-   tolerance for at least ``min_hit_rate`` of the counted targets. This is rejection ABC
-   (Pritchard et al. 1999; Beaumont et al. 2002) with the hit rate as the summary, so the
-   accepted sets are draws from the prior restricted to the parameter sets that fit the data.
+3. **Acceptance**: simulated with the same replications as the fit (common random numbers), a
+   candidate is *plausible* when it lies inside the fit's 95% likelihood-ratio region: treating
+   each standardised gap as a normal error of one tolerance, its sum of squared gaps exceeds the
+   best point's by at most the 95th percentile of chi-square with as many degrees of freedom as
+   fitted parameters (Wilks), after dividing by the number of published years that share one
+   simulated figure (four years compared with one simulated year are not four independent
+   pieces of evidence; the Laplace deviations use the same correction). This is rejection ABC
+   (Pritchard et al. 1999; Beaumont et al. 2002) with the likelihood-ratio as the distance, so
+   the kept sets are draws from the prior restricted to the parameters the data do not rule out.
+   The fitted point itself is candidate 0 and is always kept.
 
 Write-back
 ----------
@@ -37,8 +42,8 @@ import pandas as pd
 
 from simulation import calibrate, parameter_sets
 
-#: A set is plausible when it hits at least this share of the counted targets (the issue's bar).
-MIN_HIT_RATE = 0.8
+#: Confidence level of the likelihood-ratio region a plausible set must lie in.
+LEVEL = 0.95
 
 
 # ----------------------------------------------------------------------------- plausible sets
@@ -66,12 +71,15 @@ def candidates(box: dict[str, tuple[float, float]], count: int, seed: int) -> pd
 
 def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fit, *,
                    count: int, replications: int, seed: int, years: float = 1.0,
-                   workers: int = 1, executor=None, width: float = 3.0,
-                   min_hit_rate: float = MIN_HIT_RATE, start_date=None,
-                   progress=None) -> pd.DataFrame:
-    """Every candidate with its distance, hit rate and whether it was accepted as plausible."""
+                   workers: int = 1, executor=None, width: float = 3.0, level: float = LEVEL,
+                   start_date=None, progress=None) -> pd.DataFrame:
+    """Every candidate (the fitted point first) with its distance, hit rate, likelihood-ratio
+    excess and whether it was accepted as plausible."""
+    from scipy.stats import chi2
+
     ranges = {name: calibrate.parameter_range(scenario_path, name) for name in fit.best}
-    frame = candidates(search_box(fit, ranges, width), count, seed)
+    frame = pd.concat([pd.DataFrame([fit.best]),
+                       candidates(search_box(fit, ranges, width), count, seed)], ignore_index=True)
     scores = []
     for row in frame.to_dict("records"):
         evaluation = calibrate.evaluate(
@@ -81,7 +89,10 @@ def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fi
         scores.append((evaluation.distance, evaluation.hit_rate))
     frame["distance"] = [d for d, _ in scores]
     frame["hit_rate"] = [h for _, h in scores]
-    frame["accepted"] = frame["hit_rate"] >= min_hit_rate
+    # Sum of squared gaps above the best point's, in independent pieces of evidence.
+    frame["lr_excess"] = ((frame["distance"] - frame["distance"].iloc[0]) * fit.counted
+                          / max(fit.years_per_measure, 1.0))
+    frame["accepted"] = frame["lr_excess"] <= chi2.ppf(level, len(fit.best))
     return frame
 
 
@@ -164,4 +175,4 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
 
 
-__all__ = ["MIN_HIT_RATE", "candidates", "plausible_sets", "rounded", "search_box", "write_back"]
+__all__ = ["LEVEL", "candidates", "plausible_sets", "rounded", "search_box", "write_back"]

@@ -124,7 +124,9 @@ def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
     most = 2 + len(calibrate.FIT_PARAMETERS) + 1  # 2 search steps, then the Jacobian at the best
     assert 1 <= len(trace) <= most, f"quick fit should use at most {most} evaluations, used {len(trace)}"
     search = pd.read_csv(tmp_path / "plausible_search.csv")
-    assert len(search) == 2 and {"distance", "hit_rate", "accepted"} <= set(search.columns)
+    assert len(search) == 1 + 2, "the fitted point and 2 candidates"
+    assert {"distance", "hit_rate", "lr_excess", "accepted"} <= set(search.columns)
+    assert search["accepted"].iloc[0], "the fitted point is always plausible"
     assert "targets within tolerance" in out
 
 
