@@ -373,6 +373,9 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     _, best_unit, evaluation = objective.best
     objective.max_evaluations += len(names) + 1
     jacobian = objective.jacobian(best_unit)
+    # A step of the Jacobian may itself land lower: keep it (the Jacobian, 5% of a range away at
+    # most, still describes the curvature there).
+    _, best_unit, evaluation = objective.best
     measures = compared(targets).loc[objective.counted, "kpi"].nunique()
     counted = int(objective.counted.sum())
     sd = laplace_sd(jacobian, objective.names, objective.ranges,
