@@ -193,6 +193,11 @@ class CareSystemModel:
         # simpy numbers every scheduled event from one counter; reading it after the run gives the
         # engine's event count without instrumenting the hot path.
         event_count = next(self.env._eid)  # noqa: SLF001
+        # The events still pending at the horizon each refer to the environment, which refers to
+        # them: a cycle that only the garbage collector frees, walking the children, closures and
+        # processes they hold (about 20,000 objects, 5% of a replication). Emptying the queue lets
+        # reference counting free most of it at once; the run is over, nothing will step again.
+        self.env._queue.clear()  # noqa: SLF001
         events = self.log.to_frame(release=True)
         return ReplicationResult(scenario.name, self.replication, events, int(event_count),
                                  time.perf_counter() - started, self.horizon)
