@@ -50,14 +50,15 @@ class CaseloadTeam:
         """Ask for a slot; returns an event to yield on only when ``wait`` and none is free.
 
         Children who need not wait (a plan goes on while they are unallocated) are still queued
-        and get a worker when one frees up.
+        and get a worker when one frees up. ``allocation_requested`` is logged only for a child
+        who has to wait (as ``workforce.SocialWorkTeam.request``).
         """
         now = self.env.now
-        self.log.record(now, child_id, "allocation_requested", detail=self.name)
         if len(self.holders) < self.slots and not self.waiting:
             self.holders.add(child_id)
             self.log.record(now, child_id, "allocated", detail=self.name)
             return None
+        self.log.record(now, child_id, "allocation_requested", detail=self.name)
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event
