@@ -140,7 +140,7 @@ class CareSystemModel:
         if self.journeys.diverted_to_early_help(child, draws):
             self.journeys.early_help(child, draws)
         else:
-            self.journeys.referral(child)
+            self.journeys.referral(child, draws)
 
     def _early_help_arrival(self, index: int) -> None:
         child, draws = self._new_child(EARLY_HELP_ID_BASE + index, self._referral_ages)

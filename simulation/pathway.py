@@ -128,12 +128,17 @@ class Journeys(CareJourneys):
         """The child is referred again ``delay_days`` from now (one timeout)."""
         after(self.env, delay_days, self.referral, child)
 
-    def referral(self, child: Child) -> None:
-        """A referral now: front door decision, then stages until the case closes."""
+    def referral(self, child: Child, draws: EpisodeDraws | None = None) -> None:
+        """A referral now: front door decision, then stages until the case closes.
+
+        ``draws``: the block of the child's first episode when the caller already holds it (a new
+        child's arrival, which read only its age, prior plans and diversion slots from it).
+        """
         now = self.env.now
         if child.age_years(now) >= 18:
             return
-        draws = self.streams.episode_block(child.child_id, child.referral_episodes)
+        if draws is None or child.referral_episodes != 0:
+            draws = self.streams.episode_block(child.child_id, child.referral_episodes)
         child.referral_episodes += 1
         repeat = child.last_referral_day is not None and now - child.last_referral_day <= YEAR_DAYS
         self.log.record(now, child.child_id, "referral", detail="rereferral" if repeat else "first")
