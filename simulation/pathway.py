@@ -330,25 +330,26 @@ class Journeys(CareJourneys):
 
     def early_help(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
                    total_days: float | None = None) -> None:
-        """Early help: wait for a place (up to a limit), be helped, then close or escalate."""
+        """Early help: wait for a place (up to a limit), be helped, then close or escalate.
+
+        A waiting family starts when a place frees (``EarlyHelpPlaces`` calls it then); its one
+        event is the time limit, which does nothing if it has been helped by then.
+        """
         if not elapsed_days:
             self.log.record(self.env.now, child.child_id, "early_help_queued", state="early_help_waiting")
-            place = self.early_help_places.request(child.child_id)
-            if place is not None:
-                gave_up = self.env.timeout(self.eh_max_wait)
-                (place | gave_up).callbacks.append(
-                    lambda _event: self.early_help_wait_over(child, draws, place))
+            placed = self.early_help_places.request(
+                child.child_id, lambda: self.early_help_starts(child, draws, 0.0, None))
+            if not placed:
+                after(self.env, self.eh_max_wait, self.early_help_gave_up, child, draws)
                 return
         else:
             self.early_help_places.occupy(child.child_id)
         self.early_help_starts(child, draws, elapsed_days, total_days)
 
-    def early_help_wait_over(self, child: Child, draws: EpisodeDraws, place) -> None:
-        """A place came up, or the family waited too long and gave up (perhaps to a referral)."""
-        if place.triggered:
-            self.early_help_starts(child, draws, 0.0, None)
-            return
-        self.early_help_places.cancel(child.child_id)
+    def early_help_gave_up(self, child: Child, draws: EpisodeDraws) -> None:
+        """The family's time limit: if still waiting, it leaves the queue (perhaps to a referral)."""
+        if not self.early_help_places.cancel(child.child_id):
+            return  # helped before the limit
         self.log.record(self.env.now, child.child_id, "early_help_unserved", state="closed")
         if draws.uniform("early_help_unserved") < self.p_eh_unserved_referral:
             self.referral(child)
