@@ -366,9 +366,11 @@ class Journeys(CareJourneys):
 
     def early_help_ended(self, child: Child, draws: EpisodeDraws) -> None:
         """Help ends: the place goes to the next family; the case closes or escalates to a referral."""
-        self.early_help_places.release(child.child_id)
         escalates = draws.uniform("early_help_escalation") < self.p_eh_escalation
         self.log.record(self.env.now, child.child_id, "early_help_ended", state="closed",
                         detail="escalated" if escalates else "closed")
+        # After the record: the next family's help starts now, in this call, so the log shows this
+        # family leaving before the next one takes its place.
+        self.early_help_places.release(child.child_id)
         if escalates:
             self.referral(child)
