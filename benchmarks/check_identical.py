@@ -2,7 +2,10 @@
 
 Usage: python benchmarks/check_identical.py [--replications 2] [--years 5] [--out FILE]
 Prints one line per replication: sha256 of hash_pandas_object(events), of monthly and annual KPIs.
-``--no-events`` leaves the event-log hash out (for a change that drops only redundant records).
+``--without EVENT`` hashes the event log without that event's records (repeatable), for a change
+that drops only redundant records of it: run it on both trees and diff. ``--canonical`` hashes the
+log ordered by (time, child) with each child's own records in their order, for a change that only
+reorders simultaneous records of different children.
 """
 import argparse
 import hashlib
@@ -24,12 +27,19 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=2)
     parser.add_argument("--years", type=float, default=5)
     parser.add_argument("--scenario", default="scenarios/baseline.toml")
+    parser.add_argument("--without", action="append", default=[])
+    parser.add_argument("--canonical", action="store_true")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)
     for rep in range(args.replications):
         result = run_replication(scenario, 1, rep, args.years)
         monthly, annual = replication_kpis(result, scenario, args.years)
-        print(f"rep {rep}: records {len(result.events)} events {digest(result.events)} "
+        events = result.events
+        if args.without:
+            events = events[~events["event"].isin(args.without)].reset_index(drop=True)
+        if args.canonical:
+            events = events.sort_values(["time_days", "child_id"], kind="stable").reset_index(drop=True)
+        print(f"rep {rep}: records {len(events)} events {digest(events)} "
               f"monthly {digest(monthly)} annual {digest(annual)} simpy_events {result.event_count}")
 
 

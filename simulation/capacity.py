@@ -20,6 +20,8 @@ Personal advisers are a fixed headcount (they are not in the social work census)
 
 from __future__ import annotations
 
+from typing import Callable
+
 import simpy
 
 from simulation.eventlog import EventLog
@@ -50,14 +52,15 @@ class CaseloadTeam:
         """Ask for a slot; returns an event to yield on only when ``wait`` and none is free.
 
         Children who need not wait (a plan goes on while they are unallocated) are still queued
-        and get a worker when one frees up.
+        and get a worker when one frees up. ``allocation_requested`` is logged only for a child
+        who has to wait (as ``workforce.SocialWorkTeam.request``).
         """
         now = self.env.now
-        self.log.record(now, child_id, "allocation_requested", detail=self.name)
         if len(self.holders) < self.slots and not self.waiting:
             self.holders.add(child_id)
             self.log.record(now, child_id, "allocated", detail=self.name)
             return None
+        self.log.record(now, child_id, "allocation_requested", detail=self.name)
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event
@@ -84,28 +87,29 @@ class CaseloadTeam:
 class EarlyHelpPlaces:
     """Families early help can hold at once, with a first-come-first-served queue.
 
-    Families who wait too long leave the queue (``cancel``); the pathway decides what happens to
-    them. Early help families are not social work cases, so no allocation events are logged.
+    A waiting family is queued with the call that starts its help (``start``); when a place frees,
+    the longest-waiting family takes it and its help starts at that moment, with no event of its
+    own. Families who wait too long leave the queue (``cancel``); the pathway decides what happens
+    to them. Early help families are not social work cases, so no allocation events are logged.
     """
 
     def __init__(self, env: simpy.Environment, places: int):
         self.env = env
         self.places = int(places)
         self.helped: set[int] = set()
-        self.waiting: dict[int, simpy.Event] = {}
+        self.waiting: dict[int, Callable[[], None]] = {}
 
     def has_room(self) -> bool:
         """A place is free now and nobody is waiting for one."""
         return len(self.helped) < self.places and not self.waiting
 
-    def request(self, child_id: int) -> simpy.Event | None:
-        """Take a place now (``None``) or get an event that fires when one frees up."""
+    def request(self, child_id: int, start: Callable[[], None]) -> bool:
+        """Take a place now (``True``), or queue; ``start()`` is called when a place frees up."""
         if len(self.helped) < self.places and not self.waiting:
             self.helped.add(child_id)
-            return None
-        event = self.env.event()
-        self.waiting[child_id] = event
-        return event
+            return True
+        self.waiting[child_id] = start
+        return False
 
     def occupy(self, child_id: int) -> None:
         """Seat a family of the starting stock (the stock may exceed places; nobody is evicted)."""
@@ -114,21 +118,20 @@ class EarlyHelpPlaces:
     def resize(self, places: int) -> None:
         """Change the places (a lever); waiting families take new places at once, none evicted."""
         self.places = int(places)
-        while self.waiting and len(self.helped) < self.places:
-            next_child = next(iter(self.waiting))
-            event = self.waiting.pop(next_child)
-            self.helped.add(next_child)
-            event.succeed()
+        self._seat_waiting()
 
-    def cancel(self, child_id: int) -> None:
-        """A waiting family gives up."""
-        self.waiting.pop(child_id, None)
+    def cancel(self, child_id: int) -> bool:
+        """A waiting family gives up; ``False`` if it was not waiting (it has a place already)."""
+        return self.waiting.pop(child_id, None) is not None
 
     def release(self, child_id: int) -> None:
         """A family's help ends; the longest-waiting family takes the place."""
         self.helped.discard(child_id)
+        self._seat_waiting()
+
+    def _seat_waiting(self) -> None:
         while self.waiting and len(self.helped) < self.places:
             next_child = next(iter(self.waiting))
-            event = self.waiting.pop(next_child)
+            start = self.waiting.pop(next_child)
             self.helped.add(next_child)
-            event.succeed()
+            start()

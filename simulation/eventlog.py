@@ -9,7 +9,8 @@ Each record is ``(time_days, child_id, event, state, detail, value)``:
   starting stock); ``value`` carries a number (a duration in days, prior CP plans, placement
   flags: 1 = out of area, 2 = over 20 miles, summed).
 
-Allocation events carry the team in ``detail``; ``allocated`` and ``worker_changed`` carry the
+Allocation events carry the team in ``detail``; ``allocation_requested`` is logged only when
+the child has to wait for a worker (an ``allocated`` with no request before it was immediate); ``allocated`` and ``worker_changed`` carry the
 social worker's id in ``value`` (``worker_changed``'s detail says why: ``worker_left``,
 ``transfer``). Workforce events use the ``child_id`` column for the post or worker id (ids from
 ``workforce.POST_ID_BASE`` / ``WORKER_ID_BASE``, never a child's): ``post_added``/``post_removed``

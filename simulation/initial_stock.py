@@ -28,6 +28,7 @@ import numpy as np
 
 from simulation.distributions import age_sampler
 from simulation.entities import DAYS_PER_YEAR, Child
+from simulation.schedule import soon
 
 FOSTER_KINDS = ("foster_inhouse", "foster_ifa", "foster_kinship")
 
@@ -105,7 +106,7 @@ def seed_initial_stock(model) -> None:
         child = child_aged(age, elapsed + journeys.s47_days)
         child.cp_plans_before = int(rng.random() < stock.cp_prior_plan_prob.value)
         draws = model.streams.episode_block(child.child_id, 0)
-        env.process(journeys.resume(child, draws, "cp_plan", elapsed_days=elapsed, total_days=total))
+        soon(env, journeys.cp_plan, child, draws, elapsed, total)
 
     referrals_per_day = stock.referrals_in_year.value / 365.0 * (1 - journeys.p_nfa_at_referral)
     n_assessment = round(referrals_per_day * expected_assessment_days(journeys))
@@ -115,7 +116,7 @@ def seed_initial_stock(model) -> None:
         total, elapsed, age = open_spell(cin_lengths)
         child = child_aged(age, elapsed + 30.0)
         draws = model.streams.episode_block(child.child_id, 0)
-        env.process(journeys.resume(child, draws, "cin_plan", elapsed_days=elapsed, total_days=total))
+        soon(env, journeys.cin_plan, child, draws, elapsed, total)
 
     assessment_lengths = length_biased_lognormal(rng, journeys.assess_median, journeys.assess_sigma,
                                                  max(20 * n_assessment, 1))
@@ -123,7 +124,7 @@ def seed_initial_stock(model) -> None:
         total, elapsed, age = open_spell(assessment_lengths)
         child = child_aged(age, elapsed)
         draws = model.streams.episode_block(child.child_id, 0)
-        env.process(journeys.resume(child, draws, "assessment", elapsed_days=elapsed, total_days=total))
+        soon(env, journeys.assessment, child, draws, elapsed, total)
 
     n_leavers = round(stock.care_leavers.value)
     n_staying = min(round(stock.staying_put.value), n_leavers)
@@ -152,7 +153,7 @@ def seed_initial_stock(model) -> None:
             continue
         # Last referred within the year, so the return counts as a re-referral when it is one.
         child = child_aged(age, float(rng.uniform(0, 365.0 - delay)) if delay < 365 else 365.0)
-        env.process(journeys.referral(child, delay))
+        journeys.refer_later(child, delay)
 
     n_families = round(stock.early_help_open_families.value)
     family_lengths = length_biased_lognormal(rng, journeys.eh_median, journeys.eh_sigma, max(20 * n_families, 1))
@@ -162,7 +163,7 @@ def seed_initial_stock(model) -> None:
         child.last_referral_day = None
         child.referral_episodes = 0
         draws = model.streams.episode_block(child.child_id, 0)
-        env.process(journeys.early_help(child, draws, elapsed_days=elapsed, total_days=total))
+        soon(env, journeys.early_help, child, draws, elapsed, total)
 
 
 class _UniformSource:

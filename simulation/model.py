@@ -39,6 +39,7 @@ from simulation.levers import LeverSchedule, capacity_steps, lever_arrivals
 from simulation.parameters import Scenario
 from simulation.pathway import Journeys
 from simulation.population import population_scale_by_month
+from simulation.schedule import arrivals
 from simulation.streams import Streams
 from simulation.workforce import Workforce
 
@@ -132,32 +133,25 @@ class CareSystemModel:
             child.cp_plans_before = 1
         return child, draws
 
-    def _referral_arrivals(self, arrival_days: np.ndarray, indices: np.ndarray):
-        ages = age_sampler(self.scenario.referrals.age_band_prob.value)
-        for index, day in zip(indices.tolist(), arrival_days.tolist()):
-            yield self.env.timeout(day - self.env.now)
-            child, draws = self._new_child(EXTERNAL_ID_BASE + index, ages)
-            if self.journeys.diverted_to_early_help(child, draws):
-                self.env.process(self.journeys.early_help(child, draws))
-            else:
-                self.env.process(self.journeys.referral(child))
+    # Arrivals: one timeout each (``schedule.arrivals``); a referral's front door and first stage
+    # run at once, with no process of its own.
+    def _referral_arrival(self, index: int) -> None:
+        child, draws = self._new_child(EXTERNAL_ID_BASE + index, self._referral_ages)
+        if self.journeys.diverted_to_early_help(child, draws):
+            self.journeys.early_help(child, draws)
+        else:
+            self.journeys.referral(child, draws)
 
-    def _early_help_arrivals(self, arrival_days: np.ndarray, indices: np.ndarray):
-        ages = age_sampler(self.scenario.referrals.age_band_prob.value)
-        for index, day in zip(indices.tolist(), arrival_days.tolist()):
-            yield self.env.timeout(day - self.env.now)
-            child, draws = self._new_child(EARLY_HELP_ID_BASE + index, ages)
-            self.env.process(self.journeys.early_help(child, draws))
+    def _early_help_arrival(self, index: int) -> None:
+        child, draws = self._new_child(EARLY_HELP_ID_BASE + index, self._referral_ages)
+        self.journeys.early_help(child, draws)
 
-    def _direct_care_arrivals(self, arrival_days: np.ndarray):
-        ages = age_sampler(self.scenario.care.direct_entry_age_band_prob.value)
-        for index, day in enumerate(arrival_days.tolist()):
-            yield self.env.timeout(day - self.env.now)
-            child, _ = self._new_child(DIRECT_CARE_ID_BASE + index, ages)
-            child.referral_episodes = 1
-            child.last_referral_day = self.env.now
-            self.log.record(self.env.now, child.child_id, "referral", detail="first")
-            self.env.process(self.journeys.care_episode(child))
+    def _direct_care_arrival(self, index: int) -> None:
+        child, _ = self._new_child(DIRECT_CARE_ID_BASE + index, self._direct_care_ages)
+        child.referral_episodes = 1
+        child.last_referral_day = self.env.now
+        self.log.record(self.env.now, child.child_id, "referral", detail="first")
+        self.env.process(self.journeys.care_episode(child))
 
     def run(self) -> ReplicationResult:
         """Run to the horizon and return the event log."""
@@ -188,13 +182,22 @@ class CareSystemModel:
             self.env.process(capacity_steps(self.env, levers, "early_help.capacity_families",
                                             scenario.early_help.capacity_families.value,
                                             self.early_help.resize))
-        self.env.process(self._referral_arrivals(*referrals))
-        self.env.process(self._direct_care_arrivals(direct_care_days))
-        self.env.process(self._early_help_arrivals(*partner_requests))
+        self._referral_ages = age_sampler(scenario.referrals.age_band_prob.value)
+        self._direct_care_ages = age_sampler(scenario.care.direct_entry_age_band_prob.value)
+        referral_days, referral_indices = referrals
+        arrivals(self.env, referral_days, self._referral_arrival, referral_indices)
+        arrivals(self.env, direct_care_days, self._direct_care_arrival)
+        partner_days, partner_indices = partner_requests
+        arrivals(self.env, partner_days, self._early_help_arrival, partner_indices)
         self.env.run(until=self.horizon)
         # simpy numbers every scheduled event from one counter; reading it after the run gives the
         # engine's event count without instrumenting the hot path.
         event_count = next(self.env._eid)  # noqa: SLF001
+        # The events still pending at the horizon each refer to the environment, which refers to
+        # them: a cycle that only the garbage collector frees, walking the children, closures and
+        # processes they hold (about 20,000 objects, 5% of a replication). Emptying the queue lets
+        # reference counting free most of it at once; the run is over, nothing will step again.
+        self.env._queue.clear()  # noqa: SLF001
         events = self.log.to_frame(release=True)
         return ReplicationResult(scenario.name, self.replication, events, int(event_count),
                                  time.perf_counter() - started, self.horizon)

@@ -2,13 +2,16 @@
 
 Covers
 ------
-* A referral episode runs as one process through stages (assessment, s.47, CIN plan, CP plan,
-  care, early help); each stage is a generator that returns the name of the next stage, so a
-  child's path reads as the flow diagram in design.md section 1.
+* A referral episode runs through stages (assessment, s.47, CIN plan, CP plan, care, early help).
+  Each stage is a method that starts it (records, allocation, the decisions taken at its start)
+  and schedules its end with ``schedule.after``; the method that ends it picks the next stage and
+  enters it (``enter``), so a child's path reads as the flow diagram in design.md section 1.
+  No simpy process per referral: a stage costs one event (see ``schedule`` for why). A care
+  episode, which waits for the first of several things, is a process (``care``).
 * Routing and intended durations come from the child's own episode draws (``streams``), so the
   same children make the same choices in every scenario (common random numbers).
 * Only events that change a child's state are scheduled: one timeout per stage, one per placement
-  move. Stocks and rates are derived from the event log afterwards, never polled.
+  move, one per re-referral delay. Stocks and rates are derived from the event log afterwards, never polled.
 
 Assumptions
 -----------
@@ -37,6 +40,7 @@ from simulation.entities import Child
 from simulation.levers import LeverSchedule
 from simulation.eventlog import EventLog
 from simulation.parameters import Scenario
+from simulation.schedule import after
 from simulation.streams import EpisodeDraws, Streams
 
 YEAR_DAYS = 365.0
@@ -97,8 +101,6 @@ class Journeys(CareJourneys):
                        "s47_cin": self.s47_from_plan, "cin_plan": self.cin_plan,
                        "cp_plan": self.cp_plan, "care": self.care_from_plan,
                        "early_help": self.step_down_to_early_help}
-        self.stages_with_progress = {"assessment": self.assessment, "cin_plan": self.cin_plan,
-                                     "cp_plan": self.cp_plan}
 
     # ----------------------------------------------------------------- team membership
     def join_team(self, child: Child, team: str | None, wait: bool = False):
@@ -117,14 +119,26 @@ class Journeys(CareJourneys):
         return self.teams[team].request(child.child_id, wait=wait)
 
     # ----------------------------------------------------------------- referral episodes
-    def referral(self, child: Child, delay_days: float = 0.0):
-        """A referral episode: front door decision, then stages until the case closes."""
-        if delay_days > 0:
-            yield self.env.timeout(delay_days)
+    def enter(self, stage: str | None, child: Child, draws: EpisodeDraws) -> None:
+        """Start ``stage`` (a key of ``stages``) now; ``None`` means the case has closed."""
+        if stage is not None:
+            self.stages[stage](child, draws)
+
+    def refer_later(self, child: Child, delay_days: float) -> None:
+        """The child is referred again ``delay_days`` from now (one timeout)."""
+        after(self.env, delay_days, self.referral, child)
+
+    def referral(self, child: Child, draws: EpisodeDraws | None = None) -> None:
+        """A referral now: front door decision, then stages until the case closes.
+
+        ``draws``: the block of the child's first episode when the caller already holds it (a new
+        child's arrival, which read only its age, prior plans and diversion slots from it).
+        """
         now = self.env.now
         if child.age_years(now) >= 18:
             return
-        draws = self.streams.episode_block(child.child_id, child.referral_episodes)
+        if draws is None or child.referral_episodes != 0:
+            draws = self.streams.episode_block(child.child_id, child.referral_episodes)
         child.referral_episodes += 1
         repeat = child.last_referral_day is not None and now - child.last_referral_day <= YEAR_DAYS
         self.log.record(now, child.child_id, "referral", detail="rereferral" if repeat else "first")
@@ -134,15 +148,7 @@ class Journeys(CareJourneys):
         if draws.uniform("nfa_at_referral") < p_nfa:
             self.close(child, "nfa_at_referral", "nfa", draws)
             return
-        # ``run_stages`` inlined: one generator level fewer on every resume of an episode.
-        stages, stage = self.stages, "assessment"
-        while stage is not None:
-            stage = yield from stages[stage](child, draws)
-
-    def run_stages(self, child: Child, draws: EpisodeDraws, stage: str | None):
-        """Drive a child through stages; each returns the next stage, or ``None`` when closed."""
-        while stage is not None:
-            stage = yield from self.stages[stage](child, draws)
+        self.assessment(child, draws)
 
     def close(self, child: Child, reason: str, kind: str | None, draws_uniforms) -> None:
         """Close the case; the child may be referred again later (``kind`` picks the chance)."""
@@ -158,31 +164,36 @@ class Journeys(CareJourneys):
             u_delay = take("rereferral_delay") if take else float(draws_uniforms.random())
             delay = exponential(self.rereferral_delay_mean, u_delay)
             if child.age_years(now + delay) < 18:
-                self.env.process(self.referral(child, delay))
+                self.refer_later(child, delay)
 
     def assessment(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
-                   total_days: float | None = None):
+                   total_days: float | None = None) -> None:
         """Assessment from referral: wait for a social worker, then assess or start a s.47."""
         referred = self.env.now - elapsed_days
         self.log.record(referred, child.child_id, "assessment_started", state="assessment",
                         detail="initial" if elapsed_days else "")
         allocation = self.join_team(child, "assessment", wait=True)
-        if allocation is not None:
-            yield allocation
+        if allocation is None:
+            self.assess(child, draws, referred, elapsed_days, total_days)
+        else:
+            allocation.callbacks.append(
+                lambda _event: self.assess(child, draws, referred, elapsed_days, total_days))
+
+    def assess(self, child: Child, draws: EpisodeDraws, referred: float, elapsed_days: float,
+               total_days: float | None) -> None:
+        """A worker is allocated: a s.47 enquiry, or an assessment to its outcome."""
         if draws.uniform("s47") < self.p_s47:
-            return "s47_referral"
+            self.enter("s47_referral", child, draws)
+            return
         if total_days is None:
             total_days = (lognormal(self.assess_median, self.assess_sigma, draws.uniform("assessment_duration"))
                           * self.loop.assessment("assessment"))
-        yield self.env.timeout(max(total_days - elapsed_days, 0.0))
-        return self.assessment_outcome(child, draws, referred)
+        after(self.env, max(total_days - elapsed_days, 0.0), self.assessment_ended, child, draws, referred)
 
-    def resume(self, child: Child, draws: EpisodeDraws, stage: str, **progress):
-        """Continue a starting-stock child from part-way through ``stage``, then as usual."""
-        following = yield from self.stages_with_progress[stage](child, draws, **progress)
-        yield from self.run_stages(child, draws, following)
+    def assessment_ended(self, child: Child, draws: EpisodeDraws, referred: float) -> None:
+        self.enter(self.assessment_outcome(child, draws, referred), child, draws)
 
-    def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float):
+    def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float) -> str | None:
         outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
         self.log.record(self.env.now, child.child_id, "assessment_completed", detail=outcome,
                         value=self.env.now - referred)
@@ -191,34 +202,47 @@ class Journeys(CareJourneys):
             return None
         return outcome
 
-    def s47_enquiry(self, child: Child, draws: EpisodeDraws):
-        """Strategy discussion and enquiry to the conference decision; True when a CP plan follows."""
+    def s47_enquiry(self, child: Child, draws: EpisodeDraws, then) -> None:
+        """Strategy discussion and enquiry to the conference decision, then ``then(child, draws, to_plan)``.
+
+        ``to_plan`` is None when no conference is held, else True when a CP plan follows.
+        """
         self.log.record(self.env.now, child.child_id, "s47_started", state="s47")
-        yield self.env.timeout(self.s47_days)
+        after(self.env, self.s47_days, self.conference, child, draws, then)
+
+    def conference(self, child: Child, draws: EpisodeDraws, then) -> None:
+        """The end of a s.47 enquiry: an initial conference or not, and its decision."""
         if draws.uniform("icpc") >= self.p_icpc:
-            return None
+            then(child, draws, None)
+            return
         self.log.record(self.env.now, child.child_id, "icpc")
-        return draws.uniform("cp_after_icpc") < self.p_cp_after_icpc
+        then(child, draws, draws.uniform("cp_after_icpc") < self.p_cp_after_icpc)
 
-    def s47_from_referral(self, child: Child, draws: EpisodeDraws):
+    def s47_from_referral(self, child: Child, draws: EpisodeDraws) -> None:
         referred = child.last_referral_day
-        to_plan = yield from self.s47_enquiry(child, draws)
-        if to_plan is None:
-            return self.assessment_outcome(child, draws, referred)
-        self.log.record(self.env.now, child.child_id, "assessment_completed",
-                        detail="cp_plan" if to_plan else "cin_plan", value=self.env.now - referred)
-        return "cp_plan" if to_plan else "cin_plan"
 
-    def s47_from_plan(self, child: Child, draws: EpisodeDraws):
-        to_plan = yield from self.s47_enquiry(child, draws)
-        return "cp_plan" if to_plan else "cin_plan"
+        def decided(child: Child, draws: EpisodeDraws, to_plan: bool | None) -> None:
+            if to_plan is None:
+                self.enter(self.assessment_outcome(child, draws, referred), child, draws)
+                return
+            self.log.record(self.env.now, child.child_id, "assessment_completed",
+                            detail="cp_plan" if to_plan else "cin_plan", value=self.env.now - referred)
+            self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
+
+        self.s47_enquiry(child, draws, decided)
+
+    def s47_from_plan(self, child: Child, draws: EpisodeDraws) -> None:
+        self.s47_enquiry(child, draws, self.s47_from_plan_decided)
+
+    def s47_from_plan_decided(self, child: Child, draws: EpisodeDraws, to_plan: bool | None) -> None:
+        self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
 
     def _until_18(self, child: Child, duration: float) -> tuple[float, bool]:
         left = child.day_of_birthday(18) - self.env.now
         return (left, True) if duration >= left else (duration, False)
 
     def cin_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
-                 total_days: float | None = None):
+                 total_days: float | None = None) -> None:
         """A Child in Need plan (s.17); ``elapsed_days``/``total_days`` for the starting stock."""
         now = self.env.now
         self.join_team(child, "family_support")
@@ -228,15 +252,19 @@ class Journeys(CareJourneys):
             total_days = (lognormal(self.cin_median, self.cin_sigma, draws.uniform("cin_duration"))
                           * self.loop.cin_plan("family_support"))
         remaining, aged_out = self._until_18(child, total_days - elapsed_days)
-        yield self.env.timeout(max(remaining, 0.0))
+        after(self.env, max(remaining, 0.0), self.cin_plan_ended, child, draws, now, elapsed_days, aged_out)
+
+    def cin_plan_ended(self, child: Child, draws: EpisodeDraws, started_now: float, elapsed_days: float,
+                       aged_out: bool) -> None:
+        """The plan's review ends it: closed, stepped down, or escalated (s.47, care)."""
         endings = self.loop.escalated_endings(self.cin_end_table, "cin", "family_support", self.cin_endings)
         ending = "age_18" if aged_out else choose(endings, draws.uniform("cin_end"))
         self.log.record(self.env.now, child.child_id, "cin_plan_ended", detail=ending,
-                        value=self.env.now - now + elapsed_days)
+                        value=self.env.now - started_now + elapsed_days)
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
-            return None
-        return {"early_help": "early_help", "s47": "s47_cin", "care": "care"}[ending]
+            return
+        self.enter({"early_help": "early_help", "s47": "s47_cin", "care": "care"}[ending], child, draws)
 
     def cp_plan_days(self, draws: EpisodeDraws, drift: float = 1.0) -> float:
         """A CP plan's length: it ends at a review conference (3 months, then 6-monthly), or early.
@@ -258,7 +286,7 @@ class Journeys(CareJourneys):
         return self.cp_first_review + later * self.cp_interval
 
     def cp_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
-                total_days: float | None = None):
+                total_days: float | None = None) -> None:
         """A Child Protection plan from the initial conference to the conference that ends it."""
         now = self.env.now
         self.join_team(child, "family_support")
@@ -268,24 +296,27 @@ class Journeys(CareJourneys):
         if total_days is None:
             total_days = self.cp_plan_days(draws, self.loop.cp_plan("family_support"))
         remaining, aged_out = self._until_18(child, total_days - elapsed_days)
-        yield self.env.timeout(max(remaining, 0.0))
+        after(self.env, max(remaining, 0.0), self.cp_plan_ended, child, draws, now, elapsed_days, aged_out)
+
+    def cp_plan_ended(self, child: Child, draws: EpisodeDraws, started_now: float, elapsed_days: float,
+                      aged_out: bool) -> None:
+        """The conference that ends the plan: closed, stepped down to CIN, or care."""
         endings = self.loop.escalated_endings(self.cp_end_table, "cp", "family_support", self.cp_endings)
         ending = "age_18" if aged_out else choose(endings, draws.uniform("cp_end"))
         self.log.record(self.env.now, child.child_id, "cp_plan_ended", detail=ending,
-                        value=self.env.now - now + elapsed_days)
+                        value=self.env.now - started_now + elapsed_days)
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
-            return None
-        return ending
+            return
+        self.enter(ending, child, draws)
 
-    def step_down_to_early_help(self, child: Child, draws: EpisodeDraws):
+    def step_down_to_early_help(self, child: Child, draws: EpisodeDraws) -> None:
         self.join_team(child, None)
-        yield from self.early_help(child, draws)
-        return None
+        self.early_help(child, draws)
 
-    def care_from_plan(self, child: Child, draws: EpisodeDraws):
-        yield from self.care_episode(child)
-        return None
+    def care_from_plan(self, child: Child, draws: EpisodeDraws) -> None:
+        """Into care: the episode is a process of its own (``care.CareJourneys.care_episode``)."""
+        self.env.process(self.care_episode(child))
 
     # ----------------------------------------------------------------- early help
     def diverted_to_early_help(self, child: Child, draws: EpisodeDraws) -> bool:
@@ -298,33 +329,48 @@ class Journeys(CareJourneys):
                 and self.early_help_places.has_room())
 
     def early_help(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
-                   total_days: float | None = None):
-        """Early help: wait for a place (up to a limit), be helped, then close or escalate."""
-        now = self.env.now
+                   total_days: float | None = None) -> None:
+        """Early help: wait for a place (up to a limit), be helped, then close or escalate.
+
+        A waiting family starts when a place frees (``EarlyHelpPlaces`` calls it then); its one
+        event is the time limit, which does nothing if it has been helped by then.
+        """
         if not elapsed_days:
-            self.log.record(now, child.child_id, "early_help_queued", state="early_help_waiting")
-            place = self.early_help_places.request(child.child_id)
-            if place is not None:
-                gave_up = self.env.timeout(self.eh_max_wait)
-                yield place | gave_up
-                if not place.triggered:
-                    self.early_help_places.cancel(child.child_id)
-                    self.log.record(self.env.now, child.child_id, "early_help_unserved", state="closed")
-                    if draws.uniform("early_help_unserved") < self.p_eh_unserved_referral:
-                        yield from self.referral(child)
-                    return
+            self.log.record(self.env.now, child.child_id, "early_help_queued", state="early_help_waiting")
+            placed = self.early_help_places.request(
+                child.child_id, lambda: self.early_help_starts(child, draws, 0.0, None))
+            if not placed:
+                after(self.env, self.eh_max_wait, self.early_help_gave_up, child, draws)
+                return
         else:
             self.early_help_places.occupy(child.child_id)
+        self.early_help_starts(child, draws, elapsed_days, total_days)
+
+    def early_help_gave_up(self, child: Child, draws: EpisodeDraws) -> None:
+        """The family's time limit: if still waiting, it leaves the queue (perhaps to a referral)."""
+        if not self.early_help_places.cancel(child.child_id):
+            return  # helped before the limit
+        self.log.record(self.env.now, child.child_id, "early_help_unserved", state="closed")
+        if draws.uniform("early_help_unserved") < self.p_eh_unserved_referral:
+            self.referral(child)
+
+    def early_help_starts(self, child: Child, draws: EpisodeDraws, elapsed_days: float,
+                          total_days: float | None) -> None:
         start = self.env.now - elapsed_days
         self.log.record(start, child.child_id, "early_help_started", state="early_help",
                         detail="initial" if elapsed_days else "")
         if total_days is None:
             total_days = lognormal(self.eh_median, self.eh_sigma, draws.uniform("early_help_duration"))
         remaining, _ = self._until_18(child, total_days - elapsed_days)
-        yield self.env.timeout(max(remaining, 0.0))
-        self.early_help_places.release(child.child_id)
+        after(self.env, max(remaining, 0.0), self.early_help_ended, child, draws)
+
+    def early_help_ended(self, child: Child, draws: EpisodeDraws) -> None:
+        """Help ends: the place goes to the next family; the case closes or escalates to a referral."""
         escalates = draws.uniform("early_help_escalation") < self.p_eh_escalation
         self.log.record(self.env.now, child.child_id, "early_help_ended", state="closed",
                         detail="escalated" if escalates else "closed")
+        # After the record: the next family's help starts now, in this call, so the log shows this
+        # family leaving before the next one takes its place.
+        self.early_help_places.release(child.child_id)
         if escalates:
-            yield from self.referral(child)
+            self.referral(child)

@@ -122,8 +122,11 @@ class SocialWorkTeam:
         last_worker[child_id] = wid
 
     def request(self, child_id: int, wait: bool = False) -> simpy.Event | None:
-        """Ask for a worker; returns an event to yield on only when ``wait`` and nobody has room."""
-        self.log.record(self.env.now, child_id, "allocation_requested", "", self.name)
+        """Ask for a worker; returns an event to wait for only when ``wait`` and nobody has room.
+
+        ``allocation_requested`` is logged only when the child has to wait: an allocation with no
+        request before it was immediate (no KPI counts a zero-length wait).
+        """
         if not self.waiting and not self.rewaiting:
             # ``least_loaded`` inlined (about 18,000 requests a replication).
             heap = self.with_room
@@ -133,6 +136,7 @@ class SocialWorkTeam:
                     self.allocate(child_id, worker, "transfer")
                     return None
                 heappop(heap)
+        self.log.record(self.env.now, child_id, "allocation_requested", "", self.name)
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event

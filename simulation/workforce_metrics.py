@@ -104,12 +104,14 @@ def add_workforce_kpis(builder) -> None:
     annualise = 365.0 / builder.covered_days()
     builder.add_stock("sw_turnover_pct", builder.percent(builder.rolling(leavers) * annualise, mean_employed))
 
-    # Allocation: held and waiting children per team at each month end.
-    rows = events[events["event"].isin(["allocation_requested", "allocated", "deallocated"])]
-    rows = intervals(rows, ["child_id", "detail"])
+    # Allocation: held and waiting children per team at each month end. Each team's rows are
+    # taken on their own (by the factorised codes), so a row's successor is found on the child's
+    # numeric id alone: the same intervals as keying by (child, team), without sorting strings.
+    codes = builder.event_codes
+    allocation = codes.equals("allocation_requested") | codes.equals("allocated") | codes.equals("deallocated")
     held, waiting = {}, {}
     for team in CASE_HOLDING_TEAMS:
-        of_team = rows[rows["detail"] == team]
+        of_team = intervals(events[allocation & builder.detail_codes.equals(team)], ["child_id"])
         for kind, store in (("allocated", held), ("allocation_requested", waiting)):
             part = of_team[of_team["event"] == kind]
             store[team] = count_open(part["time_days"].to_numpy(), part["end_days"].to_numpy(), at).astype(float)

@@ -86,10 +86,11 @@ def test_more_places_admit_waiting_families_at_once():
     """Resizing from 1 to 3 places seats the two families waiting, first come first served."""
     env = simpy.Environment()
     places = EarlyHelpPlaces(env, 1)
-    assert places.request(1) is None
-    waiting = [places.request(2), places.request(3)]
+    started = []
+    assert places.request(1, lambda: started.append(1)), "the first family should take the free place"
+    assert not places.request(2, lambda: started.append(2)) and not places.request(3, lambda: started.append(3))
     places.resize(3)
-    assert all(event.triggered for event in waiting), "waiting families should be seated"
+    assert started == [2, 3], f"waiting families should start in arrival order, got {started}"
     assert places.helped == {1, 2, 3}, f"got {places.helped}"
 
 

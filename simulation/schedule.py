@@ -1,0 +1,74 @@
+"""Scheduling a state change without a simpy process: one event, one callback.
+
+Covers
+------
+* ``after(env, days, then, *args)``: call ``then(*args)`` ``days`` from now. One ``Timeout``
+  with the call appended as its callback.
+* ``soon(env, then, *args)``: call ``then(*args)`` at the current time, before the ordinary
+  events already due now, exactly when a process started now would run its first step. The
+  starting stock uses it so that its children start in the order they were created, after the
+  stock is complete (as their processes did).
+* ``arrivals(env, days, arrive)``: call ``arrive(index)`` at each arrival day; each arrival
+  schedules the next, so the engine's queue holds one pending arrival per stream.
+
+Why: a simpy process costs an ``Initialize`` event to start, a process-ended event when its
+generator returns, and a generator resume (``Process._resume``) on every event it waits for. Most
+of a child's stages are "wait d days, then decide": with a callback the wait is one event and the
+decision a plain call, which halves the engine's work per stage (see docs/performance.md, "Third
+pass"). Processes remain where a child waits for the first of several things (a care episode:
+breakdown, retry, step-down, carers leaving, exit).
+
+Simultaneous events keep simpy's order: ``Timeout`` and ``soon`` schedule like the events they
+replace (a timeout, a process's start), so a replication's event log is unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from simpy.events import URGENT, Event, Timeout
+
+
+def after(env, days: float, then: Callable, *args) -> None:
+    """Call ``then(*args)`` when ``days`` have passed (one timeout event)."""
+    Timeout(env, days).callbacks.append(lambda _event: then(*args))
+
+
+class _Soon(Event):
+    """An event due now with urgent priority, as simpy's own ``Initialize`` of a new process."""
+
+    def __init__(self, env, callback: Callable):
+        # As simpy.events.Initialize: triggered at creation, scheduled before ordinary events.
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        env.schedule(self, URGENT)
+
+
+def soon(env, then: Callable, *args) -> None:
+    """Call ``then(*args)`` at the current time, where a process started now would first run."""
+    _Soon(env, lambda _event: then(*args))
+
+
+def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
+             indices: np.ndarray | None = None) -> None:
+    """Call ``arrive(index)`` at each of ``days`` (ascending); ``indices`` default to 0, 1, ...
+
+    One timeout per arrival; each arrival, once handled, schedules the next.
+    """
+    pending = iter(zip(range(len(days)) if indices is None else indices.tolist(), days.tolist()))
+
+    def next_arrival(event: Event | None = None) -> None:
+        if event is not None:
+            arrive(event.value)
+        upcoming = next(pending, None)
+        if upcoming is not None:
+            index, day = upcoming
+            Timeout(env, day - env.now, value=index).callbacks.append(next_arrival)
+
+    next_arrival()
+
+
+__all__ = ["after", "soon", "arrivals"]
