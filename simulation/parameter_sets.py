@@ -37,8 +37,11 @@ from simulation.streams import Streams
 
 #: Name of the random stream that picks a replication's parameter set.
 STREAM = "calibration.parameter_set"
-#: ``kind`` of the sets file's rows: the calibrated point, and the plausible sets drawn from.
-POINT, PLAUSIBLE = "point", "plausible"
+#: ``kind`` of the sets file's rows: the calibrated point, the plausible sets drawn from, and the
+#: prior values (the scenario's values before its first calibration, set by arithmetic from the
+#: published figures; the out-of-sample validation fit starts from them, not from a fit that saw
+#: later years).
+POINT, PLAUSIBLE, PRIOR = "point", "plausible", "prior"
 
 
 class ParameterUncertainty(BaseModel):
@@ -137,14 +140,25 @@ def read_sets_file(path: Path) -> dict[str, Any]:
                           plausible[list(parameters)].itertuples(index=False))}
 
 
-def write_sets_file(path: Path, point: dict[str, float], sets: pd.DataFrame) -> None:
-    """Write the point and the plausible sets (``sets``: one column per parameter, plus any
-    diagnostics such as ``distance`` and ``hit_rate``)."""
-    head = pd.DataFrame([{"kind": POINT, "set": -1, **point}])
+def write_sets_file(path: Path, point: dict[str, float], sets: pd.DataFrame,
+                    prior: dict[str, float] | None = None) -> None:
+    """Write the point, the plausible sets (``sets``: one column per parameter, plus any
+    diagnostics such as ``distance`` and ``hit_rate``) and, if given, the prior values."""
+    head = pd.DataFrame([{"kind": POINT, "set": -1, **point}]
+                        + ([{"kind": PRIOR, "set": -2, **prior}] if prior else []))
     body = sets.copy()
     body.insert(0, "set", range(len(body)))
     body.insert(0, "kind", PLAUSIBLE)
     pd.concat([head, body], ignore_index=True).to_csv(path, index=False, float_format="%.8g")
+
+
+def read_prior(path: Path) -> dict[str, float] | None:
+    """The ``prior`` row of a sets file, if it has one."""
+    frame = pd.read_csv(path)
+    rows = frame[frame["kind"] == PRIOR]
+    if rows.empty:
+        return None
+    return {name: float(rows.iloc[0][name]) for name in frame.columns if "." in name}
 
 
 def check_point(data: dict, parameters, point, sets_name: str) -> None:
@@ -227,5 +241,5 @@ def spread(section: ParameterUncertainty) -> pd.DataFrame:
 
 
 __all__ = ["ParameterUncertainty", "PLAUSIBLE", "POINT", "STREAM", "attach", "check_point",
-           "for_replication", "get_range", "get_value", "read_sets_file", "set_index", "set_value",
+           "for_replication", "get_range", "get_value", "read_prior", "read_sets_file", "set_index", "set_value",
            "spread", "without_uncertainty", "write_sets_file"]
