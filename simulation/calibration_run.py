@@ -188,7 +188,7 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                         scenario_path, targets, values=early.best, executor=pool, **options)
                     out_of_sample.attrs["fit"] = early
         scenario = load_scenario(scenario_path)
-        if uncertainty_replications and scenario.parameter_uncertainty is not None:
+        if uncertainty_replications and getattr(scenario, "parameter_uncertainty", None):
             with steps.timed("split the 5-year interval into chance and parameters"):
                 decomposition = uncertainty.decompose(scenario, replications=uncertainty_replications,
                                                       seed=seed, years=5.0, executor=pool)

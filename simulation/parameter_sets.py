@@ -48,19 +48,22 @@ class ParameterUncertainty(BaseModel):
     """The ``[parameter_uncertainty]`` section, with the sets file read in at load time.
 
     In a scenario file only ``enabled`` and ``sets_file`` (relative to the file that names it) are
-    written; loading fills ``parameters``, ``point`` and ``sets`` from the file, so the scenario
-    hash covers the sets and worker processes need no file access.
+    written; loading validates the scenario first (so its own errors come first), then fills
+    ``parameters``, ``point`` and ``sets`` from the file (``attach``), so the scenario hash covers
+    the sets and worker processes need no file access.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
     sets_file: str
-    parameters: tuple[str, ...]
-    point: tuple[float, ...]
-    sets: tuple[tuple[float, ...], ...]
+    parameters: tuple[str, ...] = ()
+    point: tuple[float, ...] = ()
+    sets: tuple[tuple[float, ...], ...] = ()
 
     @model_validator(mode="after")
     def _shapes(self):
+        if not (self.parameters or self.point or self.sets):
+            return self  # not read in yet
         if not self.parameters:
             raise ValueError("a sets file naming at least one parameter")
         if len(self.point) != len(self.parameters):
@@ -181,24 +184,27 @@ def check_point(data: dict, parameters, point, sets_name: str) -> None:
                 "parameter_uncertainty.enabled = false")
 
 
-def attach(resolved: dict, declared_in: Path) -> dict:
-    """Read the sets file named by ``resolved['parameter_uncertainty']`` into it.
+def attach(scenario, declared_in: Path):
+    """The scenario with its sets file read into ``parameter_uncertainty`` (unchanged if it has
+    none, or they are read already).
 
-    The file is found relative to the scenario file that names it (``scenario._resolve`` records
-    its folder; ``declared_in`` otherwise). Returns ``resolved``, changed in place. Raises
-    ``ValueError`` with one line.
+    ``declared_in``: the folder of the scenario file that names the sets file (``scenario._resolve``
+    records it); the name is relative to it. Raises ``ValueError`` with one line: a missing file,
+    or (when enabled) a scenario whose value of a calibrated parameter is not the calibrated point.
     """
-    section = resolved.get("parameter_uncertainty")
-    if not isinstance(section, dict) or "sets_file" not in section or "sets" in section:
-        return resolved
-    path = (Path(section.pop("_declared_in", declared_in)) / section["sets_file"]).resolve()
+    section = getattr(scenario, "parameter_uncertainty", None)
+    if section is None or section.sets:
+        return scenario
+    path = (Path(declared_in) / section.sets_file).resolve()
     if not path.exists():
-        raise ValueError(f"parameter_uncertainty.sets_file: {section['sets_file']!r} not found "
+        raise ValueError(f"parameter_uncertainty.sets_file: {section.sets_file!r} not found "
                          f"(looked for {path}); run `cssim calibrate --fit` or set enabled = false")
-    section.update(read_sets_file(path))
-    if section.get("enabled", True):
-        check_point(resolved, section["parameters"], section["point"], path.name)
-    return resolved
+    data = scenario.model_dump(mode="json")
+    data["parameter_uncertainty"].update(read_sets_file(path))
+    if section.enabled:
+        check_point(data, data["parameter_uncertainty"]["parameters"],
+                    data["parameter_uncertainty"]["point"], path.name)
+    return type(scenario).model_validate(data)
 
 
 # ----------------------------------------------------------------------------- per replication
@@ -213,6 +219,9 @@ def for_replication(scenario, seed: int, replication: int):
     section = getattr(scenario, "parameter_uncertainty", None)
     if section is None or not section.enabled:
         return scenario, None
+    if not section.sets:
+        raise ValueError(f"parameter sets of {section.sets_file} not read in; load the scenario "
+                         "with simulation.scenario.load_scenario")
     index = set_index(seed, replication, len(section.sets))
     data = scenario.model_dump(mode="json")
     check_point(data, section.parameters, section.point, section.sets_file)
