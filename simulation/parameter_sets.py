@@ -111,14 +111,19 @@ def get_range(data: dict, dotted: str) -> tuple[float, float]:
 def set_value(data: dict, dotted: str, value: float) -> None:
     """Put ``value`` into ``dotted`` in place; integers stay integers; tables keep summing to 1.
 
-    For a table entry the other entries are rescaled by ``(1 - value) / (1 - old)``, so their
-    proportions to each other are kept (a probability table).
+    For an entry of a probability table (entries summing to 1) the other entries are rescaled by
+    ``(1 - value) / (1 - old)``, so their proportions to each other are kept; in any other table
+    (e.g. a chance for each placement type) only the entry changes.
     """
     node, key = _locate(data, dotted)
     if key is None:
         node["value"] = int(round(value)) if isinstance(node["value"], int) else float(value)
         return
     table = dict(node["value"])
+    if not math.isclose(sum(float(v) for v in table.values()), 1.0, abs_tol=1e-6):
+        table[key] = float(value)  # a table of separate values (e.g. a chance per placement type)
+        node["value"] = table
+        return
     rest = 1.0 - float(table[key])
     factor = (1.0 - value) / rest if rest > 0 else 0.0
     node["value"] = {name: (float(value) if name == key else float(entry) * factor)
