@@ -126,9 +126,11 @@ METHOD = """## Method in plain English
 - **Scores**: a target is *hit* when the simulated mean lies within its tolerance. The *hit rate*
   is the share of counted targets hit; the *distance* is the mean of the squared gaps measured in
   tolerances (0 is perfect; 1 is one tolerance away on average).
-- **Fitting** (`--fit`): ten uncertain parameters, each chosen because it drives one group of
+- **Fitting** (`--fit`): twelve uncertain parameters, each chosen because it drives one group of
   targets (`calibrate.FIT_PARAMETERS`), are moved inside the ranges the scenario gives them to
-  minimise the distance: a bounded least-squares search (scipy `least_squares`) with the same
+  minimise the gaps in tolerances: a bounded least-squares search (scipy `least_squares`) with a
+  robust loss (`soft_l1`: squared near a target, growing linearly far from it, so targets the
+  model cannot reach, such as two published years far apart, pull on the fit less) and the same
   seeds at every step, so the gaps are a deterministic function of the parameters. Nothing is
   fitted by setting an output directly. The fitted values are written into the scenario file,
   with their ranges, and the calibration as their source.
@@ -191,7 +193,7 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
         parts += [
             "## Fitted parameters",
             "",
-            f"Least squares, {len(fitted.trace)} evaluations of {evaluation.replications} "
+            f"Robust least squares, {len(fitted.trace)} evaluations of {evaluation.replications} "
             f"replication(s), {fitted.wall_seconds / 60:.1f} minutes. Before: hit rate "
             f"{100 * baseline_before.hit_rate:.0f}%, distance {baseline_before.distance:.2f}; after: "
             f"{100 * evaluation.hit_rate:.0f}%, distance {evaluation.distance:.2f}. "

@@ -13,10 +13,11 @@ ICPC ratio moves ICPCs and nothing else) and others hardly at all. So:
    the calibration seed, so the search is reproducible). With the uniform prior that the ranges
    express, a uniform sample of the box is a sample of the prior restricted to the box.
 3. **Acceptance**: simulated with the same replications as the fit (common random numbers), a
-   candidate is *plausible* when it lies inside the fit's 95% likelihood-ratio region: treating
-   each standardised gap as a normal error of one tolerance, its sum of squared gaps exceeds the
-   best point's by at most the 95th percentile of chi-square with as many degrees of freedom as
-   fitted parameters (Wilks), after dividing by the number of published years that share one
+   candidate is *plausible* when it lies inside the fit's 95% likelihood-ratio region: reading
+   the fit's loss (``calibrate.robust_loss``: the squared gap near a target, heavier-tailed far
+   from it) as minus twice a log-likelihood in tolerances, its loss exceeds the fitted point's by
+   at most the 95th percentile of chi-square with as many degrees of freedom as fitted
+   parameters (Wilks), after dividing by the number of published years that share one
    simulated figure (four years compared with one simulated year are not four independent
    pieces of evidence; the Laplace deviations use the same correction). This is rejection ABC
    (Pritchard et al. 1999; Beaumont et al. 2002) with the likelihood-ratio as the distance, so
@@ -86,11 +87,15 @@ def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fi
             calibrate.with_values(scenario_path, row, start_date=start_date), targets,
             replications=replications, seed=seed, years=years, workers=workers, executor=executor,
             progress=progress)
-        scores.append((evaluation.distance, evaluation.hit_rate))
-    frame["distance"] = [d for d, _ in scores]
-    frame["hit_rate"] = [h for _, h in scores]
-    # Sum of squared gaps above the best point's, in independent pieces of evidence.
-    frame["lr_excess"] = ((frame["distance"] - frame["distance"].iloc[0]) * fit.counted
+        table = evaluation.table
+        z = table.loc[table["role"] == "target", "z"].to_numpy(dtype=float)
+        scores.append((evaluation.distance, calibrate.robust_loss(np.where(np.isnan(z), 3.0, z)),
+                       evaluation.hit_rate))
+    frame["distance"] = [d for d, _, _ in scores]
+    frame["robust_loss"] = [r for _, r, _ in scores]
+    frame["hit_rate"] = [h for _, _, h in scores]
+    # The fit's loss above the fitted point's, in independent pieces of evidence.
+    frame["lr_excess"] = ((frame["robust_loss"] - frame["robust_loss"].iloc[0])
                           / max(fit.years_per_measure, 1.0))
     frame["accepted"] = frame["lr_excess"] <= chi2.ppf(level, len(fit.best))
     return frame
