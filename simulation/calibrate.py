@@ -58,6 +58,7 @@ FIT_PARAMETERS: tuple[str, ...] = (
     "care.breakdown_rate_per_year_stable",                # placement changes
     "care.unstable_child_prob",                           # 3+ placements (moves concentrated)
     "care.out_of_area_prob.foster_ifa",                   # placed outside Southend
+    "care.exit_reason_prob_5_to_17.other",                # ceased for other reasons
     "workforce.employed_leaving_rate_per_year",           # turnover, leavers, vacancies
 )
 
@@ -271,15 +272,25 @@ class _Budget(Exception):
     """The fit has used its evaluations."""
 
 
-def robust_loss(z: np.ndarray) -> float:
-    """Sum of ``2 * (sqrt(1 + z**2) - 1)`` (scipy's ``soft_l1`` with a scale of one tolerance).
+def outside_tolerance(z: np.ndarray) -> np.ndarray:
+    """How far each gap lies outside its tolerance, in tolerances (0 for a target hit).
 
-    Near a target it is the squared gap; far away it grows like ``2|z|``, so a target the model
-    cannot reach (two published years a tolerance apart in opposite directions, a census year the
-    workforce started far from) pulls on the fit less than a squared gap would, and the fit
-    attends to the targets it can reach.
+    The calibration's criterion is "within tolerance", so a gap inside it costs nothing and the
+    fit spends its effort on the targets it misses.
     """
-    return float(np.sum(2.0 * (np.sqrt(1.0 + z ** 2) - 1.0)))
+    return np.sign(z) * np.maximum(0.0, np.abs(z) - 1.0)
+
+
+def robust_loss(z: np.ndarray) -> float:
+    """The fit's objective: ``sum(2 * (sqrt(1 + e**2) - 1))`` of ``e = outside_tolerance(z)``
+    (scipy's ``soft_l1`` with a scale of one tolerance).
+
+    Just outside a tolerance it is the squared excess; far outside it grows like ``2|e|``, so a
+    target the model cannot reach (two published years far apart in opposite directions, a
+    census year the workforce started far from) pulls on the fit less than a squared gap would.
+    """
+    excess = outside_tolerance(z)
+    return float(np.sum(2.0 * (np.sqrt(1.0 + excess ** 2) - 1.0)))
 
 
 class Objective:
@@ -316,6 +327,11 @@ class Objective:
         return evaluate(scenario, self.targets, **self.options)
 
     def residuals(self, unit) -> np.ndarray:
+        """What the search minimises: the gaps outside tolerance."""
+        return outside_tolerance(self.gaps(unit))
+
+    def gaps(self, unit) -> np.ndarray:
+        """The standardised gaps of the counted targets (one evaluation, recorded)."""
         if len(self.trace) >= self.max_evaluations:
             raise _Budget
         evaluation = self.evaluation(unit)
@@ -329,14 +345,15 @@ class Objective:
         return z
 
     def jacobian(self, unit, step: float = 0.05) -> np.ndarray:
-        """Forward differences of the gaps, ``step`` of each range (inward at a bound)."""
-        base = self.residuals(unit)
+        """Forward differences of the standardised gaps (all of them: a target hit still tells
+        the parameters apart), ``step`` of each range (inward at a bound)."""
+        base = self.gaps(unit)
         columns = []
         for axis in range(len(unit)):
             moved = np.array(unit, dtype=float)
             h = step if moved[axis] + step <= 1.0 else -step
             moved[axis] += h
-            columns.append((self.residuals(moved) - base) / h)
+            columns.append((self.gaps(moved) - base) / h)
         return np.column_stack(columns)
 
 
@@ -362,11 +379,11 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
         replications: int, seed: int, years: float = 1.0, max_evaluations: int = 40,
         workers: int = 1, start_date=None, executor=None, progress=None,
         start_values: dict[str, float] | None = None) -> Fit:
-    """Minimise the tolerance-weighted gaps over ``names`` inside their ranges (``robust_loss``).
+    """Minimise how far the targets fall outside their tolerances (``robust_loss``) over ``names``.
 
     The parameters are scaled to [0, 1] on their ranges. The search is a bounded least-squares
     trust-region method (scipy ``least_squares``, ``trf``, ``loss="soft_l1"``, scale one
-    tolerance) on the vector of standardised gaps,
+    tolerance) on the vector of gaps outside tolerance (``outside_tolerance``),
     with forward differences of 5% of a range: wide enough to see through the integer noise of a
     simulation with common random numbers, which makes the gaps a deterministic, piecewise smooth
     function of the parameters. ``max_evaluations`` caps simulation calls (each one is R
@@ -407,5 +424,5 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
 
 
 __all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "Objective", "compared", "current_values",
-           "distance_and_hits", "evaluate", "fit", "laplace_sd", "load_targets", "parameter_range", "robust_loss",
+           "distance_and_hits", "evaluate", "fit", "laplace_sd", "load_targets", "outside_tolerance", "parameter_range", "robust_loss",
            "score", "simulate_targets", "target_values", "with_values"]

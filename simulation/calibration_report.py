@@ -126,11 +126,13 @@ METHOD = """## Method in plain English
 - **Scores**: a target is *hit* when the simulated mean lies within its tolerance. The *hit rate*
   is the share of counted targets hit; the *distance* is the mean of the squared gaps measured in
   tolerances (0 is perfect; 1 is one tolerance away on average).
-- **Fitting** (`--fit`): twelve uncertain parameters, each chosen because it drives one group of
-  targets (`calibrate.FIT_PARAMETERS`), are moved inside the ranges the scenario gives them to
-  minimise the gaps in tolerances: a bounded least-squares search (scipy `least_squares`) with a
-  robust loss (`soft_l1`: squared near a target, growing linearly far from it, so targets the
-  model cannot reach, such as two published years far apart, pull on the fit less) and the same
+- **Fitting** (`--fit`): thirteen uncertain parameters, each chosen because it drives one group
+  of targets (`calibrate.FIT_PARAMETERS`), are moved inside the ranges the scenario gives them to
+  minimise how far the targets fall outside their tolerances (a target hit costs nothing: the
+  criterion is "within tolerance"), by a bounded least-squares search (scipy `least_squares`)
+  with a robust loss (`soft_l1`: squared just outside a tolerance, growing linearly far outside
+  it, so targets the model cannot reach, such as two published years far apart, pull on the fit
+  less) and the same
   seeds at every step, so the gaps are a deterministic function of the parameters. Nothing is
   fitted by setting an output directly. The fitted values are written into the scenario file,
   with their ranges, and the calibration as their source.
