@@ -345,7 +345,8 @@ def laplace_sd(jacobian: np.ndarray, names: tuple[str, ...], ranges: np.ndarray,
 
 def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = FIT_PARAMETERS,
         replications: int, seed: int, years: float = 1.0, max_evaluations: int = 40,
-        workers: int = 1, start_date=None, executor=None, progress=None) -> Fit:
+        workers: int = 1, start_date=None, executor=None, progress=None,
+        start_values: dict[str, float] | None = None) -> Fit:
     """Minimise the tolerance-weighted squared gaps over ``names`` inside their ranges.
 
     The parameters are scaled to [0, 1] on their ranges. The search is a bounded least-squares
@@ -355,7 +356,8 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     function of the parameters. ``max_evaluations`` caps simulation calls (each one is R
     replications), so the time is known in advance; the best point seen is kept. The Jacobian at
     the best point (``len(names)`` further calls) gives the Laplace standard deviations that the
-    plausible parameter sets are searched within.
+    plausible parameter sets are searched within. The search starts from ``start_values`` where
+    given, else from the scenario file's values.
     """
     from scipy.optimize import least_squares
 
@@ -363,7 +365,7 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     objective = Objective(scenario_path, targets, names, replications=replications, seed=seed,
                           years=years, workers=workers, max_evaluations=max_evaluations,
                           start_date=start_date, executor=executor, progress=progress)
-    start_values = current_values(scenario_path, names)
+    start_values = {**current_values(scenario_path, names), **(start_values or {})}
     start = np.clip(objective.unit(start_values), 0.0, 1.0)
     try:
         least_squares(objective.residuals, start, bounds=(0.0, 1.0), method="trf",

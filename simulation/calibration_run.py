@@ -13,7 +13,8 @@ What one ``cssim calibrate --fit`` does, in order (each step's time goes into th
    as written (the calibrated baseline the report's hit rate is about).
 5. Validate one year ahead, twice: with the calibrated values (in sample: they saw 2022-23), and
    **out of sample**: a second fit on the targets up to March 2022 only (workforce: September
-   2021), started from the 31 March 2022 stock, projecting 2022-23.
+   2021), searching from the prior values (before any calibration: the ``prior`` row of the
+   sets file), started from the 31 March 2022 stock, projecting 2022-23.
 6. Decompose the 5-year projection's interval on children looked after and total spend into
    chance and parameter uncertainty (``simulation.uncertainty``).
 
@@ -48,6 +49,20 @@ def _closing(pool):
     finally:
         if pool is not None:
             pool.shutdown()
+
+
+def prior_values(scenario_path: Path) -> dict[str, float]:
+    """The fitted parameters' values before any calibration: the ``prior`` row of the scenario's
+    sets file when it has been calibrated before, else the file's current values."""
+    import tomllib
+
+    data = tomllib.loads(Path(scenario_path).read_text(encoding="utf-8"))
+    named = data.get("parameter_uncertainty", {}).get("sets_file")
+    if named:
+        path = (Path(scenario_path).parent / named).resolve()
+        if path.exists() and (prior := parameter_sets.read_prior(path)) is not None:
+            return {**calibrate.current_values(scenario_path), **prior}
+    return calibrate.current_values(scenario_path)
 
 
 def targets_to_march_2022(targets: pd.DataFrame) -> pd.DataFrame:
@@ -85,7 +100,7 @@ class Steps:
 @click.option("--seed", type=click.IntRange(min=0), default=20230401, show_default=True)
 @click.option("--fit/--no-fit", default=False, show_default=True,
               help="Fit calibrate.FIT_PARAMETERS inside their ranges and keep plausible sets.")
-@click.option("--max-evaluations", type=click.IntRange(min=1), default=60, show_default=True,
+@click.option("--max-evaluations", type=click.IntRange(min=1), default=100, show_default=True,
               help="Most evaluations each fit may use (Jacobian included).")
 @click.option("--candidates", type=click.IntRange(min=1), default=40, show_default=True,
               help="Candidate parameter sets tried in the search for plausible sets.")
@@ -125,6 +140,7 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
     total = evaluations * replications + 2 * uncertainty_replications
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     fitted = before = search = out_of_sample = decomposition = None
+    prior = prior_values(scenario_path)
     with replication_bar(total, "calibrate", enabled=progress) as bar, _closing(pool):
         options = dict(replications=replications, seed=seed, progress=bar)
         with steps.timed("evaluate the scenario as it is"):
@@ -146,7 +162,8 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                 point = calibration_sets.rounded(scenario_path, fitted.best)
                 accepted = search[search["accepted"]]  # the fitted point at least
                 sets_path = out / "parameter_sets.csv"
-                parameter_sets.write_sets_file(sets_path, point, accepted.drop(columns="accepted"))
+                parameter_sets.write_sets_file(sets_path, point, accepted.drop(columns="accepted"),
+                                               prior=prior)
                 calibration_sets.write_back(scenario_path, point, sets_file=sets_path,
                                             note=f"{replications} replications, seed {seed}")
                 with steps.timed("evaluate the calibrated scenario as written"):
@@ -161,15 +178,17 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                     executor=pool, **options)
             if fit:
                 with steps.timed("fit on the years to March 2022 only"):
+                    # From the prior values: a start that saw no year after March 2022 either.
                     early = calibrate.fit(scenario_path, targets_to_march_2022(targets),
                                           max_evaluations=max_evaluations, executor=pool,
-                                          start_date=calibration_report.VALIDATION_START, **options)
+                                          start_date=calibration_report.VALIDATION_START,
+                                          start_values=prior, **options)
                 with steps.timed("validate 2022-23 out of sample"):
                     out_of_sample = calibration_report.run_validation(
                         scenario_path, targets, values=early.best, executor=pool, **options)
                     out_of_sample.attrs["fit"] = early
         scenario = load_scenario(scenario_path)
-        if uncertainty_replications and scenario.parameter_uncertainty is not None:
+        if uncertainty_replications and getattr(scenario, "parameter_uncertainty", None):
             with steps.timed("split the 5-year interval into chance and parameters"):
                 decomposition = uncertainty.decompose(scenario, replications=uncertainty_replications,
                                                       seed=seed, years=5.0, executor=pool)

@@ -150,8 +150,9 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
             scratch = {"value": dict(node["value"])}
             parameter_sets.set_value({"x": scratch}, f"x.{key}", value)
             entries = {k: round(v, 4) for k, v in scratch["value"].items()}
-            largest = max(entries, key=entries.get)
-            entries[largest] = round(entries[largest] + 1.0 - sum(entries.values()), 4)
+            if abs(sum(node["value"].values()) - 1.0) < 1e-6:  # keep a probability table at 1
+                largest = max(entries, key=entries.get)
+                entries[largest] = round(entries[largest] + 1.0 - sum(entries.values()), 4)
             for entry, number in entries.items():
                 table["value"][entry] = number
         prior = _prior_text(node)

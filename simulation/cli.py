@@ -225,7 +225,7 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
     took_text = f"{took:.0f} s" if took < 90 else f"{took / 60:.1f} min"
     click.echo(f"Scenario {scenario.name}: {replications} replication(s) of {years:g} years "
                f"from {scenario.start_date.isoformat()}, seed {seed}, in {took_text}.")
-    sets = scenario.parameter_uncertainty
+    sets = getattr(scenario, "parameter_uncertainty", None)
     if sets is not None and sets.enabled:
         click.echo(f"Intervals include parameter uncertainty: each replication used one of "
                    f"{len(sets.sets)} calibrated parameter sets.")

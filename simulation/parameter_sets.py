@@ -37,27 +37,33 @@ from simulation.streams import Streams
 
 #: Name of the random stream that picks a replication's parameter set.
 STREAM = "calibration.parameter_set"
-#: ``kind`` of the sets file's rows: the calibrated point, and the plausible sets drawn from.
-POINT, PLAUSIBLE = "point", "plausible"
+#: ``kind`` of the sets file's rows: the calibrated point, the plausible sets drawn from, and the
+#: prior values (the scenario's values before its first calibration, set by arithmetic from the
+#: published figures; the out-of-sample validation fit starts from them, not from a fit that saw
+#: later years).
+POINT, PLAUSIBLE, PRIOR = "point", "plausible", "prior"
 
 
 class ParameterUncertainty(BaseModel):
     """The ``[parameter_uncertainty]`` section, with the sets file read in at load time.
 
     In a scenario file only ``enabled`` and ``sets_file`` (relative to the file that names it) are
-    written; loading fills ``parameters``, ``point`` and ``sets`` from the file, so the scenario
-    hash covers the sets and worker processes need no file access.
+    written; loading validates the scenario first (so its own errors come first), then fills
+    ``parameters``, ``point`` and ``sets`` from the file (``attach``), so the scenario hash covers
+    the sets and worker processes need no file access.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     enabled: bool = True
     sets_file: str
-    parameters: tuple[str, ...]
-    point: tuple[float, ...]
-    sets: tuple[tuple[float, ...], ...]
+    parameters: tuple[str, ...] = ()
+    point: tuple[float, ...] = ()
+    sets: tuple[tuple[float, ...], ...] = ()
 
     @model_validator(mode="after")
     def _shapes(self):
+        if not (self.parameters or self.point or self.sets):
+            return self  # not read in yet
         if not self.parameters:
             raise ValueError("a sets file naming at least one parameter")
         if len(self.point) != len(self.parameters):
@@ -105,14 +111,19 @@ def get_range(data: dict, dotted: str) -> tuple[float, float]:
 def set_value(data: dict, dotted: str, value: float) -> None:
     """Put ``value`` into ``dotted`` in place; integers stay integers; tables keep summing to 1.
 
-    For a table entry the other entries are rescaled by ``(1 - value) / (1 - old)``, so their
-    proportions to each other are kept (a probability table).
+    For an entry of a probability table (entries summing to 1) the other entries are rescaled by
+    ``(1 - value) / (1 - old)``, so their proportions to each other are kept; in any other table
+    (e.g. a chance for each placement type) only the entry changes.
     """
     node, key = _locate(data, dotted)
     if key is None:
         node["value"] = int(round(value)) if isinstance(node["value"], int) else float(value)
         return
     table = dict(node["value"])
+    if not math.isclose(sum(float(v) for v in table.values()), 1.0, abs_tol=1e-6):
+        table[key] = float(value)  # a table of separate values (e.g. a chance per placement type)
+        node["value"] = table
+        return
     rest = 1.0 - float(table[key])
     factor = (1.0 - value) / rest if rest > 0 else 0.0
     node["value"] = {name: (float(value) if name == key else float(entry) * factor)
@@ -137,14 +148,25 @@ def read_sets_file(path: Path) -> dict[str, Any]:
                           plausible[list(parameters)].itertuples(index=False))}
 
 
-def write_sets_file(path: Path, point: dict[str, float], sets: pd.DataFrame) -> None:
-    """Write the point and the plausible sets (``sets``: one column per parameter, plus any
-    diagnostics such as ``distance`` and ``hit_rate``)."""
-    head = pd.DataFrame([{"kind": POINT, "set": -1, **point}])
+def write_sets_file(path: Path, point: dict[str, float], sets: pd.DataFrame,
+                    prior: dict[str, float] | None = None) -> None:
+    """Write the point, the plausible sets (``sets``: one column per parameter, plus any
+    diagnostics such as ``distance`` and ``hit_rate``) and, if given, the prior values."""
+    head = pd.DataFrame([{"kind": POINT, "set": -1, **point}]
+                        + ([{"kind": PRIOR, "set": -2, **prior}] if prior else []))
     body = sets.copy()
     body.insert(0, "set", range(len(body)))
     body.insert(0, "kind", PLAUSIBLE)
     pd.concat([head, body], ignore_index=True).to_csv(path, index=False, float_format="%.8g")
+
+
+def read_prior(path: Path) -> dict[str, float] | None:
+    """The ``prior`` row of a sets file, if it has one."""
+    frame = pd.read_csv(path)
+    rows = frame[frame["kind"] == PRIOR]
+    if rows.empty:
+        return None
+    return {name: float(rows.iloc[0][name]) for name in frame.columns if "." in name}
 
 
 def check_point(data: dict, parameters, point, sets_name: str) -> None:
@@ -167,24 +189,27 @@ def check_point(data: dict, parameters, point, sets_name: str) -> None:
                 "parameter_uncertainty.enabled = false")
 
 
-def attach(resolved: dict, declared_in: Path) -> dict:
-    """Read the sets file named by ``resolved['parameter_uncertainty']`` into it.
+def attach(scenario, declared_in: Path):
+    """The scenario with its sets file read into ``parameter_uncertainty`` (unchanged if it has
+    none, or they are read already).
 
-    The file is found relative to the scenario file that names it (``scenario._resolve`` records
-    its folder; ``declared_in`` otherwise). Returns ``resolved``, changed in place. Raises
-    ``ValueError`` with one line.
+    ``declared_in``: the folder of the scenario file that names the sets file (``scenario._resolve``
+    records it); the name is relative to it. Raises ``ValueError`` with one line: a missing file,
+    or (when enabled) a scenario whose value of a calibrated parameter is not the calibrated point.
     """
-    section = resolved.get("parameter_uncertainty")
-    if not isinstance(section, dict) or "sets_file" not in section or "sets" in section:
-        return resolved
-    path = (Path(section.pop("_declared_in", declared_in)) / section["sets_file"]).resolve()
+    section = getattr(scenario, "parameter_uncertainty", None)
+    if section is None or section.sets:
+        return scenario
+    path = (Path(declared_in) / section.sets_file).resolve()
     if not path.exists():
-        raise ValueError(f"parameter_uncertainty.sets_file: {section['sets_file']!r} not found "
+        raise ValueError(f"parameter_uncertainty.sets_file: {section.sets_file!r} not found "
                          f"(looked for {path}); run `cssim calibrate --fit` or set enabled = false")
-    section.update(read_sets_file(path))
-    if section.get("enabled", True):
-        check_point(resolved, section["parameters"], section["point"], path.name)
-    return resolved
+    data = scenario.model_dump(mode="json")
+    data["parameter_uncertainty"].update(read_sets_file(path))
+    if section.enabled:
+        check_point(data, data["parameter_uncertainty"]["parameters"],
+                    data["parameter_uncertainty"]["point"], path.name)
+    return type(scenario).model_validate(data)
 
 
 # ----------------------------------------------------------------------------- per replication
@@ -199,6 +224,9 @@ def for_replication(scenario, seed: int, replication: int):
     section = getattr(scenario, "parameter_uncertainty", None)
     if section is None or not section.enabled:
         return scenario, None
+    if not section.sets:
+        raise ValueError(f"parameter sets of {section.sets_file} not read in; load the scenario "
+                         "with simulation.scenario.load_scenario")
     index = set_index(seed, replication, len(section.sets))
     data = scenario.model_dump(mode="json")
     check_point(data, section.parameters, section.point, section.sets_file)
@@ -227,5 +255,5 @@ def spread(section: ParameterUncertainty) -> pd.DataFrame:
 
 
 __all__ = ["ParameterUncertainty", "PLAUSIBLE", "POINT", "STREAM", "attach", "check_point",
-           "for_replication", "get_range", "get_value", "read_sets_file", "set_index", "set_value",
+           "for_replication", "get_range", "get_value", "read_prior", "read_sets_file", "set_index", "set_value",
            "spread", "without_uncertainty", "write_sets_file"]

@@ -111,16 +111,19 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     path = Path(path)
     resolved = _resolve(path)
+    uncertainty = resolved.get("parameter_uncertainty")
+    declared_in = (uncertainty.pop("_declared_in", path.parent)
+                   if isinstance(uncertainty, dict) else path.parent)
     try:
-        parameter_sets.attach(resolved, path.parent)
-    except ValueError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    try:
-        return Scenario.model_validate(resolved)
+        scenario = Scenario.model_validate(resolved)
     except ValidationError as exc:
         first = exc.errors()[0]
         more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
         raise ScenarioError(f"{path}: {_describe(first)}{more}") from None
+    try:
+        return parameter_sets.attach(scenario, Path(declared_in))
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: {exc}") from None
 
 
 def scenario_hash(scenario: Scenario) -> str:
