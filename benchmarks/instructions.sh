@@ -3,7 +3,7 @@
 # Usage: benchmarks/instructions.sh TREE [PYTHON]   (TREE: a source checkout, e.g. git archive REV)
 # Counts ``replicate.py 1`` minus ``replicate.py 0`` (imports, scenario load), hash seed fixed.
 # Unlike CPU time, the count does not move with the machine's load: on this shared machine it
-# resolves a 1% change that CPU time cannot. About 3 minutes (valgrind runs ~50x slower).
+# resolves a 1% change that CPU time cannot. About 2 minutes (valgrind runs ~50x slower).
 tree=$(cd "$1" && pwd); python=${2:-python3}
 count() {
   (cd "$tree" && PYTHONHASHSEED=0 PYTHONPATH="$tree" valgrind --tool=callgrind \
