@@ -84,8 +84,7 @@ def add_cp_open_duration_kpis(builder) -> None:
     Uses the state intervals ``state_stocks`` keeps (``builder.state_intervals``); the plans are
     the intervals in state ``cp_plan``.
     """
-    states = builder.state_intervals
-    plans = states[states["state"] == "cp_plan"]
+    plans = builder.state_rows("cp_plan")
     shares = open_duration_shares(plans["time_days"].to_numpy(), plans["end_days"].to_numpy(),
                                   builder.at)
     for kpi, values in zip(CP_OPEN_DURATION_KPIS, shares):

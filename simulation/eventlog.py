@@ -59,17 +59,26 @@ OVER_20_MILES_FLAG = 2
 
 
 class EventLog:
-    """Collects records during a run; converted to a DataFrame once, at the end."""
+    """Collects records during a run; converted to a DataFrame once, at the end.
 
-    __slots__ = ("records",)
+    Two ways to write a record: ``record(time, child, event, state=..., detail=..., value=...)``,
+    and ``append((time, child, event, state, detail, value))`` with every column given, in
+    ``COLUMNS`` order. ``append`` is the list's own append (no Python call of ours), for the
+    stages and allocations that write most of a replication's 140,000 records: ``record`` costs
+    about 90 ns a call more.
+    """
+
+    __slots__ = ("records", "append")
 
     def __init__(self):
         self.records: list[tuple] = []
+        #: Append one complete record tuple to ``records``.
+        self.append = self.records.append
 
     def record(self, time_days: float, child_id: int, event: str, state: str = "",
                detail: str = "", value: float = 0.0) -> None:
         """Append one record (the hot path: a tuple append, nothing else)."""
-        self.records.append((time_days, child_id, event, state, detail, value))
+        self.append((time_days, child_id, event, state, detail, value))
 
     def __len__(self) -> int:
         return len(self.records)
@@ -92,7 +101,11 @@ class EventLog:
             return frame.astype({"state": object, "detail": object})
         records = self.records
         if release:
+            # A new empty list (and its append): the frame will hold the only copy, and the
+            # record tuples are freed when this call returns. Callers look ``append`` up on the
+            # log at each write, never keep it.
             self.records = []
+            self.append = self.records.append
         count = len(records)
         # Columns pulled out one at a time (numbers straight into numpy): about half the time of
         # transposing with ``zip(*records)``, which builds 140,000 tuple iterators.
@@ -104,7 +117,7 @@ class EventLog:
             # dtype=object said explicitly: pandas 3 would otherwise infer its string dtype.
             return pd.Series(np.array(list(map(column, records)), dtype=object)[order], dtype=object)
 
-        return pd.DataFrame({
+        frame = pd.DataFrame({
             "time_days": times[order],
             "child_id": np.fromiter(map(_CHILD_ID, records), dtype=np.int64, count=count)[order],
             "event": pd.Categorical.from_codes(codes[order], categories=EVENTS),
@@ -112,6 +125,7 @@ class EventLog:
             "detail": objects(_DETAIL),
             "value": np.fromiter(map(_VALUE, records), dtype=float, count=count)[order],
         })
+        return frame
 
 
 _TIME, _CHILD_ID, _EVENT, _STATE, _DETAIL, _VALUE = (itemgetter(i) for i in range(len(COLUMNS)))

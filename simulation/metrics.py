@@ -150,6 +150,19 @@ class KpiBuilder:
             mask &= self.detail_codes.equals(detail)
         return pd.Series(mask, index=self.events.index)
 
+    def event_rows(self, *names: str) -> pd.DataFrame:
+        """The rows of any of the events ``names`` (the rows ``events["event"].isin(names)``
+        selects, found by integer codes rather than a categorical ``isin``)."""
+        mask = np.zeros(len(self.events), dtype=bool)
+        for name in names:
+            mask |= self.event_codes.equals(name)
+        return self.events[mask]
+
+    def state_rows(self, state: str) -> pd.DataFrame:
+        """The state intervals (``state_stocks``) in ``state``, without comparing strings again."""
+        group = self.state_groups.get(state)
+        return group if group is not None else self.state_intervals.iloc[:0]
+
     def detail_mask(self, detail: str) -> pd.Series:
         """Rows whose ``detail`` is ``detail``, as a boolean Series."""
         return pd.Series(self.detail_codes.equals(detail), index=self.events.index)
@@ -188,9 +201,11 @@ class KpiBuilder:
         # A state event is any row with a state; "" (no state) is factorised once, not compared.
         states = intervals(self.events[~_Coded(self.events["state"]).equals("")], ["child_id"])
         self.state_intervals = states  # kept for groups that need durations (cp_duration_metrics)
+        # Each state's intervals (rows in their order), grouped once: ``state_rows`` reads them.
+        self.state_groups = dict(iter(states.groupby("state", observed=True)))
         open_by_state = {
             state: count_open(group["time_days"].to_numpy(), group["end_days"].to_numpy(), self.at)
-            for state, group in states.groupby("state", observed=True)
+            for state, group in self.state_groups.items()
         }
         zero = np.zeros(len(self.at))
         get = lambda state: open_by_state.get(state, zero).astype(float)  # noqa: E731
@@ -205,7 +220,7 @@ class KpiBuilder:
         self.monthly["cin_rate_per_10k"] = self.monthly["children_in_need"] * per_10k
         self.monthly["cp_rate_per_10k"] = self.monthly["cp_plans_open"] * per_10k
         self.monthly["cla_rate_per_10k"] = self.monthly["cla"] * per_10k
-        cin = states[states["state"] == "cin_plan"]
+        cin = self.state_rows("cin_plan")
         # Plans open now that began two or more years ago: open at t-2y and still open at t.
         starts, ends = cin["time_days"].to_numpy(), cin["end_days"].to_numpy()
         long_plans = ((starts[:, None] < self.at - TWO_YEARS_DAYS) & (ends[:, None] >= self.at)).sum(axis=0).astype(float)
@@ -243,8 +258,7 @@ class KpiBuilder:
         self.flow("cla_ceased", self.event_mask("cla_ceased"))
         for reason in CEASED_REASONS:
             self.flow(f"cla_ceased_{reason}", self.event_mask("cla_ceased", reason))
-        placements = intervals(self.events[self.events["event"].isin(["placement_started", "placement_ended"])],
-                               ["child_id"])
+        placements = intervals(self.event_rows("placement_started", "placement_ended"), ["child_id"])
         current = placements[placements["event"] == "placement_started"]
         starts, ends = current["time_days"].to_numpy(), current["end_days"].to_numpy()
         for placement in PLACEMENT_TYPES:
@@ -266,8 +280,7 @@ class KpiBuilder:
         # DfE: children looked after at the date with three or more placements in the 12 months.
         self.monthly["cla_3plus_placements_pct"] = three_plus_placements_pct(
             current["child_id"].to_numpy(), starts, ends, self.at)
-        staying = intervals(self.events[self.events["event"].isin(["staying_put_started", "staying_put_ended"])],
-                            ["child_id"])
+        staying = intervals(self.event_rows("staying_put_started", "staying_put_ended"), ["child_id"])
         staying = staying[staying["event"] == "staying_put_started"]
         self.monthly["staying_put"] = count_open(staying["time_days"].to_numpy(), staying["end_days"].to_numpy(),
                                                  self.at).astype(float)

@@ -10,6 +10,8 @@ Covers
   episode, which waits for the first of several things, is a process (``care``).
 * Routing and intended durations come from the child's own episode draws (``streams``), so the
   same children make the same choices in every scenario (common random numbers).
+* Records are written as whole tuples with ``log.append((time, child, event, state, detail,
+  value))`` (``eventlog.COLUMNS``): the cheapest write, on the path of most of a replication's records.
 * Only events that change a child's state are scheduled: one timeout per stage, one per placement
   move, one per re-referral delay. Stocks and rates are derived from the event log afterwards, never polled.
 
@@ -141,7 +143,7 @@ class Journeys(CareJourneys):
             draws = self.streams.episode_block(child.child_id, child.referral_episodes)
         child.referral_episodes += 1
         repeat = child.last_referral_day is not None and now - child.last_referral_day <= YEAR_DAYS
-        self.log.record(now, child.child_id, "referral", detail="rereferral" if repeat else "first")
+        self.log.append((now, child.child_id, "referral", "", "rereferral" if repeat else "first", 0.0))
         child.last_referral_day = now
         p_nfa = self.p_nfa_at_referral if self.nfa_multiplier is None else min(
             1.0, self.p_nfa_at_referral * self.nfa_multiplier(now))
@@ -155,7 +157,7 @@ class Journeys(CareJourneys):
         now = self.env.now
         rereferral_factor = self.loop.rereferral(self.team_of.get(child.child_id))
         self.join_team(child, None)
-        self.log.record(now, child.child_id, "case_closed", state="closed", detail=reason)
+        self.log.append((now, child.child_id, "case_closed", "closed", reason, 0.0))
         if kind is None:
             return
         take = draws_uniforms.uniform if isinstance(draws_uniforms, EpisodeDraws) else None
@@ -170,8 +172,8 @@ class Journeys(CareJourneys):
                    total_days: float | None = None) -> None:
         """Assessment from referral: wait for a social worker, then assess or start a s.47."""
         referred = self.env.now - elapsed_days
-        self.log.record(referred, child.child_id, "assessment_started", state="assessment",
-                        detail="initial" if elapsed_days else "")
+        self.log.append((referred, child.child_id, "assessment_started", "assessment",
+                         "initial" if elapsed_days else "", 0.0))
         allocation = self.join_team(child, "assessment", wait=True)
         if allocation is None:
             self.assess(child, draws, referred, elapsed_days, total_days)
@@ -195,8 +197,8 @@ class Journeys(CareJourneys):
 
     def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float) -> str | None:
         outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
-        self.log.record(self.env.now, child.child_id, "assessment_completed", detail=outcome,
-                        value=self.env.now - referred)
+        now = self.env.now
+        self.log.append((now, child.child_id, "assessment_completed", "", outcome, now - referred))
         if outcome in ("not_in_need", "in_need_closed"):
             self.close(child, outcome, "nfa", draws)
             return None
@@ -207,7 +209,7 @@ class Journeys(CareJourneys):
 
         ``to_plan`` is None when no conference is held, else True when a CP plan follows.
         """
-        self.log.record(self.env.now, child.child_id, "s47_started", state="s47")
+        self.log.append((self.env.now, child.child_id, "s47_started", "s47", "", 0.0))
         after(self.env, self.s47_days, self.conference, child, draws, then)
 
     def conference(self, child: Child, draws: EpisodeDraws, then) -> None:
@@ -215,7 +217,7 @@ class Journeys(CareJourneys):
         if draws.uniform("icpc") >= self.p_icpc:
             then(child, draws, None)
             return
-        self.log.record(self.env.now, child.child_id, "icpc")
+        self.log.append((self.env.now, child.child_id, "icpc", "", "", 0.0))
         then(child, draws, draws.uniform("cp_after_icpc") < self.p_cp_after_icpc)
 
     def s47_from_referral(self, child: Child, draws: EpisodeDraws) -> None:
@@ -225,8 +227,9 @@ class Journeys(CareJourneys):
             if to_plan is None:
                 self.enter(self.assessment_outcome(child, draws, referred), child, draws)
                 return
-            self.log.record(self.env.now, child.child_id, "assessment_completed",
-                            detail="cp_plan" if to_plan else "cin_plan", value=self.env.now - referred)
+            now = self.env.now
+            self.log.append((now, child.child_id, "assessment_completed", "",
+                             "cp_plan" if to_plan else "cin_plan", now - referred))
             self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
 
         self.s47_enquiry(child, draws, decided)
@@ -246,8 +249,8 @@ class Journeys(CareJourneys):
         """A Child in Need plan (s.17); ``elapsed_days``/``total_days`` for the starting stock."""
         now = self.env.now
         self.join_team(child, "family_support")
-        self.log.record(now - elapsed_days, child.child_id, "cin_plan_started", state="cin_plan",
-                        detail="initial" if elapsed_days else "")
+        self.log.append((now - elapsed_days, child.child_id, "cin_plan_started", "cin_plan",
+                         "initial" if elapsed_days else "", 0.0))
         if total_days is None:
             total_days = (lognormal(self.cin_median, self.cin_sigma, draws.uniform("cin_duration"))
                           * self.loop.cin_plan("family_support"))
@@ -259,8 +262,8 @@ class Journeys(CareJourneys):
         """The plan's review ends it: closed, stepped down, or escalated (s.47, care)."""
         endings = self.loop.escalated_endings(self.cin_end_table, "cin", "family_support", self.cin_endings)
         ending = "age_18" if aged_out else choose(endings, draws.uniform("cin_end"))
-        self.log.record(self.env.now, child.child_id, "cin_plan_ended", detail=ending,
-                        value=self.env.now - started_now + elapsed_days)
+        now = self.env.now
+        self.log.append((now, child.child_id, "cin_plan_ended", "", ending, now - started_now + elapsed_days))
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
             return
@@ -290,8 +293,8 @@ class Journeys(CareJourneys):
         """A Child Protection plan from the initial conference to the conference that ends it."""
         now = self.env.now
         self.join_team(child, "family_support")
-        self.log.record(now - elapsed_days, child.child_id, "cp_plan_started", state="cp_plan",
-                        detail="initial" if elapsed_days else "", value=child.cp_plans_before)
+        self.log.append((now - elapsed_days, child.child_id, "cp_plan_started", "cp_plan",
+                         "initial" if elapsed_days else "", child.cp_plans_before))
         child.cp_plans_before += 1
         if total_days is None:
             total_days = self.cp_plan_days(draws, self.loop.cp_plan("family_support"))
@@ -303,8 +306,8 @@ class Journeys(CareJourneys):
         """The conference that ends the plan: closed, stepped down to CIN, or care."""
         endings = self.loop.escalated_endings(self.cp_end_table, "cp", "family_support", self.cp_endings)
         ending = "age_18" if aged_out else choose(endings, draws.uniform("cp_end"))
-        self.log.record(self.env.now, child.child_id, "cp_plan_ended", detail=ending,
-                        value=self.env.now - started_now + elapsed_days)
+        now = self.env.now
+        self.log.append((now, child.child_id, "cp_plan_ended", "", ending, now - started_now + elapsed_days))
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
             return
@@ -336,7 +339,7 @@ class Journeys(CareJourneys):
         event is the time limit, which does nothing if it has been helped by then.
         """
         if not elapsed_days:
-            self.log.record(self.env.now, child.child_id, "early_help_queued", state="early_help_waiting")
+            self.log.append((self.env.now, child.child_id, "early_help_queued", "early_help_waiting", "", 0.0))
             placed = self.early_help_places.request(
                 child.child_id, lambda: self.early_help_starts(child, draws, 0.0, None))
             if not placed:
@@ -350,15 +353,15 @@ class Journeys(CareJourneys):
         """The family's time limit: if still waiting, it leaves the queue (perhaps to a referral)."""
         if not self.early_help_places.cancel(child.child_id):
             return  # helped before the limit
-        self.log.record(self.env.now, child.child_id, "early_help_unserved", state="closed")
+        self.log.append((self.env.now, child.child_id, "early_help_unserved", "closed", "", 0.0))
         if draws.uniform("early_help_unserved") < self.p_eh_unserved_referral:
             self.referral(child)
 
     def early_help_starts(self, child: Child, draws: EpisodeDraws, elapsed_days: float,
                           total_days: float | None) -> None:
         start = self.env.now - elapsed_days
-        self.log.record(start, child.child_id, "early_help_started", state="early_help",
-                        detail="initial" if elapsed_days else "")
+        self.log.append((start, child.child_id, "early_help_started", "early_help",
+                         "initial" if elapsed_days else "", 0.0))
         if total_days is None:
             total_days = lognormal(self.eh_median, self.eh_sigma, draws.uniform("early_help_duration"))
         remaining, _ = self._until_18(child, total_days - elapsed_days)
@@ -367,8 +370,8 @@ class Journeys(CareJourneys):
     def early_help_ended(self, child: Child, draws: EpisodeDraws) -> None:
         """Help ends: the place goes to the next family; the case closes or escalates to a referral."""
         escalates = draws.uniform("early_help_escalation") < self.p_eh_escalation
-        self.log.record(self.env.now, child.child_id, "early_help_ended", state="closed",
-                        detail="escalated" if escalates else "closed")
+        self.log.append((self.env.now, child.child_id, "early_help_ended", "closed",
+                         "escalated" if escalates else "closed", 0.0))
         # After the record: the next family's help starts now, in this call, so the log shows this
         # family leaving before the next one takes its place.
         self.early_help_places.release(child.child_id)

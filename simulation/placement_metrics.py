@@ -57,9 +57,9 @@ def overlap_days(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
     return np.clip(np.minimum(ends[:, None], high) - np.maximum(starts[:, None], low), 0.0, None)
 
 
-def _spells(events: pd.DataFrame, opening: str, closing: str, key: str = "child_id") -> pd.DataFrame:
+def _spells(builder, opening: str, closing: str, key: str = "child_id") -> pd.DataFrame:
     """Rows of ``opening`` events with ``end_days``: the time of the key's next ``closing`` event."""
-    rows = events[events["event"].isin([opening, closing])].sort_values([key, "time_days", "seq"], kind="stable")
+    rows = builder.event_rows(opening, closing).sort_values([key, "time_days", "seq"], kind="stable")
     following = rows.groupby(key, sort=False)["time_days"].shift(-1)
     rows = rows.assign(end_days=following.fillna(np.inf).to_numpy())
     return rows[rows["event"] == opening]
@@ -71,22 +71,22 @@ def add_placement_kpis(builder) -> None:
     scenario = builder.scenario
     fostering, market = scenario.fostering, scenario.placement_market
 
-    households = _spells(events, "household_approved", "household_deregistered")
+    households = _spells(builder, "household_approved", "household_deregistered")
     starts, ends = households["time_days"].to_numpy(), households["end_days"].to_numpy()
     beds = households["value"].to_numpy(dtype=float)
     builder.add_stock("foster_households", weighted_open(starts, ends, np.ones(len(starts)), at))
     approved_beds = builder.add_stock("foster_beds", weighted_open(starts, ends, beds, at))
-    taken = _spells(events, "foster_bed_taken", "foster_bed_freed")
+    taken = _spells(builder, "foster_bed_taken", "foster_bed_freed")
     occupied = builder.add_stock("foster_beds_occupied", weighted_open(
         taken["time_days"].to_numpy(), taken["end_days"].to_numpy(), np.ones(len(taken)), at))
     builder.add_stock("foster_occupancy_pct", builder.percent(occupied, approved_beds))
     builder.flow("foster_enquiries", builder.event_mask("fostering_enquiry"))
     applications = builder.flow("foster_applications", builder.event_mask("fostering_application"))
-    builder.flow("foster_approvals", builder.event_mask("household_approved") & (events["detail"] != "initial"))
+    builder.flow("foster_approvals", builder.event_mask("household_approved") & ~builder.detail_mask("initial"))
     builder.flow("foster_deregistrations", builder.event_mask("household_deregistered"))
     step_downs = builder.flow("placement_step_downs", builder.event_mask("step_down"))
 
-    placements = _spells(events, "placement_started", "placement_ended")
+    placements = _spells(builder, "placement_started", "placement_ended")
     kinds = placements["detail"].to_numpy()
     days = overlap_days(placements["time_days"].to_numpy(), placements["end_days"].to_numpy(), edges)
     emergency = kinds == "emergency"

@@ -73,12 +73,10 @@ for _purpose, _count in EPISODE_SLOTS.items():
 #: purpose -> (first slot, number of slots): one look-up per draw on the hot path.
 _SLOTS: dict[str, tuple[int, int]] = {purpose: (_SLOT_START[purpose], count)
                                       for purpose, count in EPISODE_SLOTS.items()}
-#: Slots in use: only these are copied out of a block (the reserved rest is never read).
-_SLOTS_USED = _offset
 #: Slots reserved per episode, more than are used, so that a purpose appended to EPISODE_SLOTS
 #: leaves every child's existing draws where they were (the block's shape never changes).
 DRAWS_PER_EPISODE = 64
-if _offset > DRAWS_PER_EPISODE:
+if _offset > DRAWS_PER_EPISODE:  # slots in use
     raise RuntimeError(f"EPISODE_SLOTS needs {_offset} draws; raise DRAWS_PER_EPISODE (this reshuffles draws)")
 EPISODES_PER_CHILD = 3
 CHUNK_CHILDREN = 1024
@@ -133,24 +131,33 @@ class Streams:
         """The routing draws of a child's referral episode (see ``EPISODE_SLOTS``)."""
         if episode >= EPISODES_PER_CHILD:
             rng = self.child_generator("child.episode_draws", child_id, episode)
-            return EpisodeDraws(rng.random(DRAWS_PER_EPISODE)[:_SLOTS_USED].tolist(), self, child_id, episode)
+            return EpisodeDraws(memoryview(rng.random(DRAWS_PER_EPISODE)), 0, self, child_id, episode)
         chunk, row = divmod(child_id, CHUNK_CHILDREN)
-        block = self._chunks.get(chunk)
-        if block is None:
+        values = self._chunks.get(chunk)
+        if values is None:
             rng = np.random.default_rng(self._sequence("child.episode_draws", chunk))
             block = rng.random((CHUNK_CHILDREN, EPISODES_PER_CHILD, DRAWS_PER_EPISODE))
-            self._chunks[chunk] = block
-        # Only the slots in use are copied to a list (a third of the time of copying all 64).
-        return EpisodeDraws(block[row, episode, :_SLOTS_USED].tolist(), self, child_id, episode)
+            # A flat view of the chunk: indexing a memoryview of doubles gives a Python float
+            # (the same value ``tolist`` would), so a block is an offset into the chunk and no
+            # draw is copied until it is used.
+            values = memoryview(block.reshape(-1))
+            self._chunks[chunk] = values
+        return EpisodeDraws(values, (row * EPISODES_PER_CHILD + episode) * DRAWS_PER_EPISODE,
+                            self, child_id, episode)
 
 
 class EpisodeDraws:
-    """Uniform(0, 1) draws of one referral episode, handed out by purpose."""
+    """Uniform(0, 1) draws of one referral episode, handed out by purpose.
 
-    __slots__ = ("_values", "_used", "_streams", "_child_id", "_episode", "_overflow")
+    ``values[first + slot]`` is the episode's draw in ``slot`` (``values`` a flat view of its
+    chunk, shared by 1,024 children).
+    """
 
-    def __init__(self, values: list[float], streams: Streams, child_id: int, episode: int):
+    __slots__ = ("_values", "_first", "_used", "_streams", "_child_id", "_episode", "_overflow")
+
+    def __init__(self, values: memoryview, first: int, streams: Streams, child_id: int, episode: int):
         self._values = values
+        self._first = first
         self._used: dict[str, int] = {}
         self._streams = streams
         self._child_id = child_id
@@ -166,7 +173,7 @@ class EpisodeDraws:
         used_so_far[purpose] = used + 1
         start, count = _SLOTS[purpose]
         if used < count:
-            return self._values[start + used]
+            return self._values[self._first + start + used]
         if self._overflow is None:
             # Offset the episode so overflow draws never coincide with a regular block.
             self._overflow = self._streams.child_generator(

@@ -113,12 +113,12 @@ class SocialWorkTeam:
             heappush(self.with_room, (held / limit, worker.order, version, worker))
         self.holder_of[child_id] = worker
         now, wid = self.env.now, worker.worker_id
-        record = self.log.record
-        record(now, child_id, "allocated", "", self.name, wid)
+        append = self.log.append
+        append((now, child_id, "allocated", "", self.name, wid))
         last_worker = self.last_worker
         last = last_worker.get(child_id)
         if last is not None and last != wid:
-            record(now, child_id, "worker_changed", "", reason, wid)
+            append((now, child_id, "worker_changed", "", reason, wid))
         last_worker[child_id] = wid
 
     def request(self, child_id: int, wait: bool = False) -> simpy.Event | None:
@@ -136,7 +136,7 @@ class SocialWorkTeam:
                     self.allocate(child_id, worker, "transfer")
                     return None
                 heappop(heap)
-        self.log.record(self.env.now, child_id, "allocation_requested", "", self.name)
+        self.log.append((self.env.now, child_id, "allocation_requested", "", self.name, 0.0))
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event
@@ -149,11 +149,11 @@ class SocialWorkTeam:
             queue = self.waiting if child_id in self.waiting else self.rewaiting
             if child_id in queue:
                 del queue[child_id]
-                self.log.record(self.env.now, child_id, "deallocated", "", self.name)
+                self.log.append((self.env.now, child_id, "deallocated", "", self.name, 0.0))
             return
         worker.cases.discard(child_id)
         self.changed(worker)
-        self.log.record(self.env.now, child_id, "deallocated", "", self.name)
+        self.log.append((self.env.now, child_id, "deallocated", "", self.name, 0.0))
         if self.waiting or self.rewaiting:
             self.serve()
 

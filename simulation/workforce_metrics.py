@@ -84,7 +84,7 @@ def add_workforce_kpis(builder) -> None:
         return open_sum(starts[mask], ends[mask], fte[mask], at)
 
     employed_fte, agency_fte = stock(employed), stock(agency)
-    posts = events[events["event"].isin(["post_added", "post_removed"])]
+    posts = builder.event_rows("post_added", "post_removed")
     signed = np.where(posts["event"] == "post_added", 1.0, -1.0) * posts["value"].to_numpy(dtype=float)
     post_times = posts["time_days"].to_numpy(dtype=float)
     establishment = np.array([signed[post_times <= t].sum() for t in at])

@@ -115,8 +115,14 @@ class Run:
 def run_model(scenario: Scenario, seed: int, replication: int, years: float) -> Run:
     """Run one replication through ``CareSystemModel`` (as ``run_replication`` does), keeping the raw log."""
     model = CareSystemModel(scenario, seed, replication, years)
+    # The list the model writes to, taken before the run: ``run`` hands the log's records to the
+    # event frame and gives the log a new, empty list (``EventLog.to_frame(release=True)``), so
+    # ``model.log.records`` read afterwards would be empty and the raw-log checks vacuous.
+    records = model.log.records
     result = model.run()
-    raw = pd.DataFrame.from_records(model.log.records, columns=list(COLUMNS))
+    assert len(records) == len(result.events), (
+        f"raw log has {len(records)} records, the event frame {len(result.events)}")
+    raw = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     monthly, annual = replication_kpis(result, scenario)
     return Run(scenario, result, raw, monthly, annual)
 

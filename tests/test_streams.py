@@ -160,7 +160,6 @@ def with_extra_purpose(monkeypatch, name="new_purpose", count=2):
     monkeypatch.setattr(streams, "_SLOT_START", starts)
     # The tables streams derives from EPISODE_SLOTS at import, as a real edit would rebuild them.
     monkeypatch.setattr(streams, "_SLOTS", {purpose: (starts[purpose], n) for purpose, n in slots.items()})
-    monkeypatch.setattr(streams, "_SLOTS_USED", offset)
     # DRAWS_PER_EPISODE is a fixed reservation, not the slots in use: appending leaves it alone.
     assert offset <= streams.DRAWS_PER_EPISODE, "the appended purpose no longer fits the reserved block"
 

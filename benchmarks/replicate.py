@@ -1,0 +1,13 @@
+"""Run N 5-year baseline replications (model and KPIs) and nothing else, for instruction counts.
+
+Usage: python benchmarks/replicate.py N   (see benchmarks/instructions.sh)
+"""
+import sys
+
+from simulation.metrics import replication_kpis
+from simulation.model import run_replication
+from simulation.scenario import load_scenario
+
+scenario = load_scenario("scenarios/baseline.toml")
+for rep in range(int(sys.argv[1])):
+    replication_kpis(run_replication(scenario, 1, rep, 5), scenario, 5)
