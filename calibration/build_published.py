@@ -86,6 +86,8 @@ MEASURES = (
     "cla_31mar_in_independent_semi_independent_pct",
     "cla_31mar_secure_childrens_homes_semi_independent_pct",
     "cla_31mar_other_residential_settings_pct",
+    "cla_31mar_in_secure_or_childrens_homes_number",
+    "cla_31mar_other_residential_settings_number",
     "cla_31mar_placed_with_parents_pct",
     "cla_31mar_placed_for_adoption_pct",
     "cla_31mar_provider_own_LA_pct",
