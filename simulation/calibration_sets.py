@@ -14,15 +14,16 @@ ICPC ratio moves ICPCs and nothing else) and others hardly at all. So:
    express, a uniform sample of the box is a sample of the prior restricted to the box.
 3. **Acceptance**: simulated with the same replications as the fit (common random numbers), a
    candidate is *plausible* when it lies inside the fit's 95% likelihood-ratio region: reading
-   the fit's loss (``calibrate.robust_loss``: the squared gap near a target, heavier-tailed far
-   from it) as minus twice a log-likelihood in tolerances, its loss exceeds the fitted point's by
-   at most the 95th percentile of chi-square with as many degrees of freedom as fitted
-   parameters (Wilks), after dividing by the number of published years that share one
-   simulated figure (four years compared with one simulated year are not four independent
-   pieces of evidence; the Laplace deviations use the same correction). This is rejection ABC
-   (Pritchard et al. 1999; Beaumont et al. 2002) with the likelihood-ratio as the distance, so
-   the kept sets are draws from the prior restricted to the parameters the data do not rule out.
-   The fitted point itself is candidate 0 and is always kept.
+   each standardised gap as a normal error of one tolerance (the same reading as the Laplace
+   deviations), its sum of squared gaps exceeds the fitted point's by at most the 95th
+   percentile of chi-square with as many degrees of freedom as fitted parameters (Wilks), after
+   dividing by the number of published years that share one simulated figure (four years
+   compared with one simulated year are not four independent pieces of evidence). The fit's own
+   criterion (how far targets fall outside tolerance) chooses the point; it is no likelihood, as
+   every set inside all tolerances would score alike, so it does not judge plausibility. This is
+   rejection ABC (Pritchard et al. 1999; Beaumont et al. 2002), so the kept sets are draws from
+   the prior restricted to the parameters the data do not rule out. The fitted point itself is
+   candidate 0 and is always kept.
 
 Write-back
 ----------
@@ -94,8 +95,8 @@ def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fi
     frame["distance"] = [d for d, _, _ in scores]
     frame["robust_loss"] = [r for _, r, _ in scores]
     frame["hit_rate"] = [h for _, _, h in scores]
-    # The fit's loss above the fitted point's, in independent pieces of evidence.
-    frame["lr_excess"] = ((frame["robust_loss"] - frame["robust_loss"].iloc[0])
+    # Sum of squared gaps above the fitted point's, in independent pieces of evidence.
+    frame["lr_excess"] = ((frame["distance"] - frame["distance"].iloc[0]) * fit.counted
                           / max(fit.years_per_measure, 1.0))
     frame["accepted"] = frame["lr_excess"] <= chi2.ppf(level, len(fit.best))
     return frame
