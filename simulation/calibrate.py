@@ -2,8 +2,10 @@
 
 Owns reading ``calibration/targets.csv`` (written by ``calibration.build_targets``), simulating
 each target from R replications with common random numbers, the tolerance-weighted distance and
-hit rate, and an optional derivative-free fit of a few uncertain parameters. The report is written
-by ``simulation.calibration_report``; ``cssim calibrate`` ties them together.
+hit rate, and the fit of the uncertain parameters (``fit``: bounded least squares on how far the
+targets fall outside tolerance). Plausible parameter sets and the write-back are in
+``simulation.calibration_sets``, the report in ``simulation.calibration_report``; ``cssim
+calibrate`` (``simulation.calibration_run``) ties them together.
 
 Method in plain words
 ---------------------
@@ -22,7 +24,8 @@ Method in plain words
 
 Assumptions
 -----------
-- Only scalar parameters (``value`` a number) are fitted, inside the ``range`` the scenario gives.
+- A fitted parameter is a number or one entry of a table (``section.table.key``; see
+  ``parameter_sets.set_value``), moved inside the ``range`` the scenario gives it.
 - Replications run in this process or a local process pool; results do not depend on which.
 """
 
@@ -159,7 +162,6 @@ class Evaluation:
     replications: int
     seed: int
     wall_seconds: float = 0.0
-    parameters: dict[str, float] = field(default_factory=dict)
 
 
 def score(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
@@ -181,17 +183,22 @@ def score(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
     return table
 
 
-def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:
-    """(distance, hit rate, hits, counted) over rows with ``role == "target"``.
+def counted_gaps(table: pd.DataFrame) -> np.ndarray:
+    """The standardised gaps ``z`` of the counted targets (``role == "target"``), in row order.
 
-    A target the model could not produce (``nan``) counts as a miss and adds ``z = 3`` to the
-    distance, so a parameter set cannot improve its score by breaking a KPI.
+    A target the model could not produce (``nan``) counts as 3 tolerances off, so a parameter set
+    cannot improve its score by breaking a KPI.
     """
+    z = table.loc[table["role"] == "target", "z"].to_numpy(dtype=float)
+    return np.where(np.isnan(z), 3.0, z)
+
+
+def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:
+    """(distance, hit rate, hits, counted) over rows with ``role == "target"`` (``counted_gaps``)."""
     counted = table[table["role"] == "target"]
     if counted.empty:
         return float("nan"), float("nan"), 0, 0
-    z = counted["z"].to_numpy(dtype=float)
-    z = np.where(np.isnan(z), 3.0, z)
+    z = counted_gaps(table)
     hits = int(counted["hit"].sum())
     return float(np.mean(z ** 2)), hits / len(counted), hits, len(counted)
 
@@ -306,7 +313,6 @@ class Objective:
                  max_evaluations, start_date=None, executor=None, progress=None):
         self.scenario_path, self.names = Path(scenario_path), tuple(names)
         self.targets = compared(targets)
-        self.counted = (self.targets["role"] == "target").to_numpy()
         self.ranges = np.array([parameter_range(scenario_path, name) for name in names])
         self.options = dict(replications=replications, seed=seed, years=years, workers=workers,
                             executor=executor, progress=progress)
@@ -335,8 +341,7 @@ class Objective:
         if len(self.trace) >= self.max_evaluations:
             raise _Budget
         evaluation = self.evaluation(unit)
-        z = evaluation.table["z"].to_numpy(dtype=float)[self.counted]
-        z = np.where(np.isnan(z), 3.0, z)  # as distance_and_hits: a broken KPI is 3 tolerances off
+        z = counted_gaps(evaluation.table)
         loss = robust_loss(z)
         self.trace.append({**self.values(unit), "distance": evaluation.distance,
                            "robust_loss": loss, "hit_rate": evaluation.hit_rate})
@@ -412,17 +417,18 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     # A step of the Jacobian may itself land lower: keep it (the Jacobian, 5% of a range away at
     # most, still describes the curvature there).
     _, best_unit, evaluation = objective.best
-    measures = compared(targets).loc[objective.counted, "kpi"].nunique()
-    counted = int(objective.counted.sum())
+    counted_rows = objective.targets["role"] == "target"
+    measures = objective.targets.loc[counted_rows, "kpi"].nunique()
+    counted = int(counted_rows.sum())
     sd = laplace_sd(jacobian, objective.names, objective.ranges,
                     years_per_measure=counted / max(measures, 1))
     best = objective.values(best_unit)
-    evaluation.parameters = best
     ranges = {name: tuple(map(float, span)) for name, span in zip(names, objective.ranges)}
     return Fit(best, evaluation, pd.DataFrame(objective.trace), time.perf_counter() - clock,
                jacobian, sd, ranges, start_values, counted, counted / max(measures, 1))
 
 
-__all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "Objective", "compared", "current_values",
-           "distance_and_hits", "evaluate", "fit", "laplace_sd", "load_targets", "outside_tolerance", "parameter_range", "robust_loss",
-           "score", "simulate_targets", "target_values", "with_values"]
+__all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "Objective", "compared", "counted_gaps",
+           "current_values", "distance_and_hits", "evaluate", "fit", "laplace_sd", "load_targets",
+           "outside_tolerance", "parameter_range", "robust_loss", "score", "simulate_targets",
+           "target_values", "with_values"]

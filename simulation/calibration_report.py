@@ -139,8 +139,9 @@ METHOD = """## Method in plain English
 - **Plausible parameter sets**: around the fit, candidates are drawn from the ranges (a Latin
   hypercube of a box three Laplace standard deviations wide) and each is kept if the data do not
   rule it out: inside the fit's 95% likelihood-ratio region, with each gap read as a normal error
-  of one tolerance (rejection ABC; details in `simulation/calibration_sets.py`). A run uses one kept set per replication, drawn from
-  (seed, replication), so projections carry parameter uncertainty as well as chance.
+  of one tolerance (rejection ABC; details in `simulation/calibration_sets.py`). A run uses one
+  kept set per replication, drawn from (seed, replication), so projections carry parameter
+  uncertainty as well as chance.
 - **Validation**: the model starts on 1 April 2022 from the published 31 March 2022 stock and
   projects to March 2023; the table gives the error for each 2022-23 figure. In sample, with the
   calibrated values (which saw 2022-23); out of sample, with a second fit that saw only the years
@@ -148,7 +149,7 @@ METHOD = """## Method in plain English
 """
 
 
-def fitted_table(fitted: calibrate.Fit, scenario_path: Path, before: dict[str, float],
+def fitted_table(fitted: calibrate.Fit, before: dict[str, float],
                  search: pd.DataFrame | None) -> str:
     """Markdown: each fitted parameter's range, value before, fitted value, Laplace sd and the
     spread (5th-95th percentile) of the plausible sets."""
@@ -204,7 +205,7 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
                "The fitted values were **not** written into the scenario file (`--no-write` or "
                "quick mode)."),
             "",
-            fitted_table(fitted, scenario_path, fitted.start_values, search),
+            fitted_table(fitted, fitted.start_values, search),
             "",
         ]
         if search is not None:

@@ -42,27 +42,18 @@ DEFAULT_OUT = calibration_report.DEFAULT_OUT
 PERIODS_TO_MARCH_2022 = ("2019-20", "2020-21", "2021-22", "30 Sep 2019", "30 Sep 2020", "30 Sep 2021")
 
 
-@contextlib.contextmanager
-def _closing(pool):
-    try:
-        yield pool
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-
 def prior_values(scenario_path: Path) -> dict[str, float]:
     """The fitted parameters' values before any calibration: the ``prior`` row of the scenario's
     sets file when it has been calibrated before, else the file's current values."""
-    import tomllib
+    from simulation.scenario import _resolve
 
-    data = tomllib.loads(Path(scenario_path).read_text(encoding="utf-8"))
-    named = data.get("parameter_uncertainty", {}).get("sets_file")
-    if named:
-        path = (Path(scenario_path).parent / named).resolve()
+    current = calibrate.current_values(scenario_path)
+    section = _resolve(Path(scenario_path)).get("parameter_uncertainty") or {}
+    if "sets_file" in section:  # found as the loader finds it: beside the file that names it
+        path = (Path(section["_declared_in"]) / section["sets_file"]).resolve()
         if path.exists() and (prior := parameter_sets.read_prior(path)) is not None:
-            return {**calibrate.current_values(scenario_path), **prior}
-    return calibrate.current_values(scenario_path)
+            return {**current, **prior}
+    return current
 
 
 def targets_to_march_2022(targets: pd.DataFrame) -> pd.DataFrame:
@@ -136,12 +127,14 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
     steps = Steps()
     n_fit = len(calibrate.FIT_PARAMETERS)
     # The most replications the command can run (fits may stop early, so the bar may end short).
-    evaluations = 1 + (fit * (2 * (max_evaluations + n_fit + 1) + candidates + write)) + validate * (1 + fit)
+    evaluations = (1 + fit * (2 * (max_evaluations + n_fit + 1) + candidates + write)
+                   + validate * (1 + fit))
     total = evaluations * replications + 2 * uncertainty_replications
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
     fitted = before = search = out_of_sample = decomposition = None
     prior = prior_values(scenario_path)
-    with replication_bar(total, "calibrate", enabled=progress) as bar, _closing(pool):
+    pool_or_none = (ProcessPoolExecutor(max_workers=workers) if workers > 1
+                    else contextlib.nullcontext())
+    with replication_bar(total, "calibrate", enabled=progress) as bar, pool_or_none as pool:
         options = dict(replications=replications, seed=seed, progress=bar)
         with steps.timed("evaluate the scenario as it is"):
             before = calibrate.evaluate(calibrate.with_values(scenario_path, {}), targets,
@@ -169,7 +162,6 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                 with steps.timed("evaluate the calibrated scenario as written"):
                     evaluation = calibrate.evaluate(calibrate.with_values(scenario_path, {}),
                                                     targets, executor=pool, **options)
-                    evaluation.parameters = point
         validation = None
         if validate:
             with steps.timed("validate 2022-23 with the calibrated values (in sample)"):

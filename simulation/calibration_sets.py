@@ -49,12 +49,11 @@ LEVEL = 0.95
 
 
 # ----------------------------------------------------------------------------- plausible sets
-def search_box(fit: calibrate.Fit, ranges: dict[str, tuple[float, float]],
-               width: float = 3.0) -> dict[str, tuple[float, float]]:
+def search_box(fit: calibrate.Fit, width: float = 3.0) -> dict[str, tuple[float, float]]:
     """``best +- width * Laplace sd`` for each parameter, clipped to its range."""
     box = {}
     for name, value in fit.best.items():
-        low, high = ranges[name]
+        low, high = fit.ranges[name]
         sd = fit.laplace_sd.get(name, np.inf)
         half = width * sd if np.isfinite(sd) else high - low
         box[name] = (max(low, value - half), min(high, value + half))
@@ -79,19 +78,16 @@ def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fi
     excess and whether it was accepted as plausible."""
     from scipy.stats import chi2
 
-    ranges = {name: calibrate.parameter_range(scenario_path, name) for name in fit.best}
     frame = pd.concat([pd.DataFrame([fit.best]),
-                       candidates(search_box(fit, ranges, width), count, seed)], ignore_index=True)
+                       candidates(search_box(fit, width), count, seed)], ignore_index=True)
     scores = []
     for row in frame.to_dict("records"):
         evaluation = calibrate.evaluate(
             calibrate.with_values(scenario_path, row, start_date=start_date), targets,
             replications=replications, seed=seed, years=years, workers=workers, executor=executor,
             progress=progress)
-        table = evaluation.table
-        z = table.loc[table["role"] == "target", "z"].to_numpy(dtype=float)
-        scores.append((evaluation.distance, calibrate.robust_loss(np.where(np.isnan(z), 3.0, z)),
-                       evaluation.hit_rate))
+        loss = calibrate.robust_loss(calibrate.counted_gaps(evaluation.table))
+        scores.append((evaluation.distance, loss, evaluation.hit_rate))
     frame["distance"] = [d for d, _, _ in scores]
     frame["robust_loss"] = [r for _, r, _ in scores]
     frame["hit_rate"] = [h for _, _, h in scores]
