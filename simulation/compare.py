@@ -5,9 +5,11 @@ first scenario (the baseline), the finance of each against it, and the compariso
 
 Covers
 ------
-- Each scenario runs with ``runner.run_experiment`` into ``<out>/<scenario name>/`` (a complete run
-  folder of the output contract), all with the same seed: replication r of every scenario sees the
-  same children, so differences are paired and tight.
+- Each scenario runs into ``<out>/<scenario name>/`` (a complete run folder of the output
+  contract, as ``runner.run_experiment`` writes it), all with the same seed: replication r of
+  every scenario sees the same children, so differences are paired and tight. The scenarios share
+  one executor (``runner.run_experiments``): one pool start, and no idle workers while a
+  finished scenario's files are combined.
 - ``comparison_annual.csv`` and ``comparison_monthly.csv``: paired differences (scenario minus
   baseline) per period and KPI with 95% t-intervals (``analysis.paired_differences``).
 - ``finance_savings_by_replication.csv``, ``finance_savings.csv`` (mean, interval, P10/P50/P90 per
@@ -229,7 +231,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
     inflation_pct, savings_target_gbp, target_year
         See ``analyse``.
     progress : bool
-        Progress bars per scenario.
+        One progress bar over all the scenarios' replications.
     pack : bool
         Also write the workbook, charts, HTML report and slides.
     scheduler : str, optional
@@ -248,13 +250,13 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         raise ValueError(f"target year must look like FY2027-28, got {target_year!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    problems = []
-    for scenario in scenarios:
-        result = runner.run_experiment(scenario, replications=replications, seed=seed, years=years,
-                                       workers=workers, out_dir=out_dir / scenario.name,
-                                       resume=(out_dir / scenario.name).exists(), progress=progress,
-                                       scheduler=scheduler)
-        problems += [f"{scenario.name}: {problem}" for problem in result.problems]
+    folders = [out_dir / scenario.name for scenario in scenarios]
+    results = runner.run_experiments(scenarios, replications=replications, seed=seed, years=years,
+                                     workers=workers, out_dirs=folders,
+                                     resume=[folder.exists() for folder in folders],
+                                     progress=progress, scheduler=scheduler)
+    problems = [f"{result.scenario_name}: {problem}" for result in results
+                for problem in result.problems]
     comparison = analyse(out_dir, scenarios, seed=seed, replications=replications, years=years,
                          inflation_pct=inflation_pct, savings_target_gbp=savings_target_gbp,
                          target_year=target_year)

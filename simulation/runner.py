@@ -34,6 +34,7 @@ import numbers
 import resource
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -209,28 +210,81 @@ def _compute_packed(packed, seed, replication, years, replicate) -> dict:
     return compute_replication(_unpack_scenario(packed), seed, replication, years, replicate)
 
 
-def _execute(executor, todo, scenario, seed, years, reps_dir, replicate, bar) -> None:
-    """Run ``todo`` on ``executor``, writing each replication as it finishes.
+@dataclass
+class _PlannedRun:
+    """One scenario's run folder, prepared: the replications already complete and those to run."""
 
-    On a failure, replications already running still finish and are written (nothing is lost for
-    ``--resume``); then the first failure is raised as ``ReplicationError``.
+    scenario: object
+    out_dir: Path
+    config: dict
+    reps_dir: Path
+    done: list[int]
+    todo: list[int]
+    started_at: str
+    clock: float
+
+
+def _plan_run(scenario, replications: int, seed: int, years: float, out_dir, resume: bool
+              ) -> _PlannedRun:
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    clock = time.perf_counter()
+    out_dir = Path(out_dir)
+    config = _run_config(scenario, seed, years)
+    reps_dir = prepare_folder(out_dir, config, resume)
+    wanted = range(replications)
+    # Complete means all three files; a lost CSV reruns the replication rather than failing.
+    done = [r for r in wanted if all(path.is_file() for path in rep_paths(reps_dir, r).values())
+            ] if resume else []
+    todo = sorted(set(wanted) - set(done))
+    return _PlannedRun(scenario, out_dir, config, reps_dir, done, todo, started_at, clock)
+
+
+def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, finish) -> None:
+    """Run every plan's replications on ``executor``, writing each as it finishes.
+
+    The tasks of all plans go to the executor at once, so the workers never wait while this
+    process combines a finished scenario's files: ``finish(index)`` is called as soon as plan
+    ``index`` has all its replications, while the workers carry on with the next scenario's.
+    On a failure, replications already running still finish and are written (nothing is lost
+    for ``--resume``); then the first failure is raised as ``ReplicationError``.
     """
-    if executor.workers == 1 and executor.name == "serial":
-        function, task_scenario = compute_replication, scenario
-    else:  # other processes rebuild the scenario from its resolved JSON
-        function, task_scenario = _compute_packed, _pack_scenario(scenario)
-    tasks = {replication: (task_scenario, seed, replication, years, replicate)
-             for replication in todo}
+    serial = executor.workers == 1 and executor.name == "serial"
+    # Other processes rebuild a scenario from its resolved JSON (packed once per scenario).
+    function = compute_replication if serial else _compute_packed
+    task_scenarios = [plan.scenario if serial else _pack_scenario(plan.scenario) for plan in plans]
+    tasks = {(index, replication): (task_scenarios[index], seed, replication, years, replicate)
+             for index, plan in enumerate(plans) for replication in plan.todo}
+    left = [len(plan.todo) for plan in plans]
+    for index, count in enumerate(left):
+        if count == 0:  # every replication reused from an earlier, interrupted run
+            finish(index)
     failures = []
     for outcome in executor.run(function, tasks):
         if outcome.error is not None:
             failures.append(outcome)
             continue
-        write_replication(reps_dir, outcome.key, outcome.value)
+        index, replication = outcome.key
+        write_replication(plans[index].reps_dir, replication, outcome.value)
         bar.update(1)
+        left[index] -= 1
+        if left[index] == 0:
+            finish(index)
     if failures:
         first = min(failures, key=lambda outcome: outcome.key)
-        raise ReplicationError(f"replication {first.key} failed: {first.error}") from first.error
+        name = plans[first.key[0]].scenario.name
+        where = f"replication {first.key[1]}" + (f" of {name}" if len(plans) > 1 else "")
+        raise ReplicationError(f"{where} failed: {first.error}") from first.error
+
+
+def _check_arguments(replications, workers, seed, years) -> tuple[int, int, int, float]:
+    for name, value, least in (("replications", replications, 1), ("workers", workers, 1),
+                               ("seed", seed, 0)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
+            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
+    if not (isinstance(years, numbers.Real) and math.isfinite(years) and years > 0):
+        raise ValueError(f"years must be a positive finite number, got {years!r}")
+    # Plain Python numbers, so 5 and 5.0 (or numpy integers) give the same manifest.
+    return int(replications), int(workers), int(seed), float(years)
 
 
 def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
@@ -277,41 +331,64 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     ValueError, RunFolderError, ReplicationError
         Bad arguments; an unusable folder; a failed replication (finished ones are kept).
     """
-    for name, value, least in (("replications", replications, 1), ("workers", workers, 1),
-                               ("seed", seed, 0)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
-    if not (isinstance(years, numbers.Real) and math.isfinite(years) and years > 0):
-        raise ValueError(f"years must be a positive finite number, got {years!r}")
-    # Plain Python numbers, so 5 and 5.0 (or numpy integers) give the same manifest.
-    replications, workers, seed, years = int(replications), int(workers), int(seed), float(years)
+    return run_experiments([scenario], replications=replications, seed=seed, years=years,
+                           workers=workers, out_dirs=[out_dir], resume=resume, progress=progress,
+                           replicate=replicate, scheduler=scheduler, executor=executor)[0]
+
+
+def run_experiments(scenarios: list, *, replications: int, seed: int, years: float,
+                    out_dirs: list, workers: int = 1, resume: bool | list[bool] = False,
+                    progress: bool = True, replicate: Callable = replicate_with_model,
+                    scheduler: str | None = None, executor=None) -> list[RunSummary]:
+    """``run_experiment`` for several scenarios at once, sharing one executor (``compare``).
+
+    Every folder is the one ``run_experiment`` would write for its scenario alone (byte for
+    byte, apart from ``timing``). Sharing saves starting a pool for each scenario, and the workers
+    run the next scenario while this process combines the files of one that has finished. One
+    progress bar counts the replications of all the scenarios, so its time left is the whole
+    command's. ``resume`` may be one flag for all folders or one per folder. Returns the
+    summaries in the order of ``scenarios``.
+    """
+    replications, workers, seed, years = _check_arguments(replications, workers, seed, years)
+    if len(out_dirs) != len(scenarios):
+        raise ValueError(f"{len(scenarios)} scenarios but {len(out_dirs)} output folders")
+    resumes = [resume] * len(scenarios) if isinstance(resume, bool) else list(resume)
     # Imported here, not at the top: worker processes import this module to run replications and
     # have no use for scipy, whose import costs about a second of each worker's start-up; here
     # it loads while the workers start.
-    from simulation import analysis
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    clock = time.perf_counter()
-    out_dir = Path(out_dir)
-    config = _run_config(scenario, seed, years)
-    reps_dir = prepare_folder(out_dir, config, resume)
-
-    wanted = range(replications)
-    # Complete means all three files; a lost CSV reruns the replication rather than failing.
-    done = [r for r in wanted if all(path.is_file() for path in rep_paths(reps_dir, r).values())
-            ] if resume else []
-    todo = sorted(set(wanted) - set(done))
-    with replication_bar(replications, scenario.name, initial=len(done), enabled=progress) as bar:
+    from simulation import analysis  # noqa: F401 - loaded now; _finish_run uses it
+    plans = [_plan_run(scenario, replications, seed, years, out_dir, again)
+             for scenario, out_dir, again in zip(scenarios, out_dirs, resumes)]
+    summaries: list[RunSummary | None] = [None] * len(plans)
+    todo = sum(len(plan.todo) for plan in plans)
+    label = scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios"
+    with replication_bar(replications * len(plans), label, initial=replications * len(plans) - todo,
+                         enabled=progress) as bar:
         if executor is not None:
-            ran_on = describe(executor)
-            _execute(executor, todo, scenario, seed, years, reps_dir, replicate, bar)
+            opened = nullcontext(executor)
         else:
             # No pool for one replication (or none left): starting processes would cost more.
-            local = workers if scheduler is not None or len(todo) > 1 else 1
-            with open_executor(min(local, max(len(todo), 1)) if scheduler is None else local,
-                               scheduler) as opened:
-                ran_on = describe(opened)
-                _execute(opened, todo, scenario, seed, years, reps_dir, replicate, bar)
+            local = workers if scheduler is not None or todo > 1 else 1
+            opened = open_executor(min(local, max(todo, 1)) if scheduler is None else local,
+                                   scheduler)
+        with opened as running:
+            ran_on = describe(running)
 
+            def finish(index: int) -> None:
+                summaries[index] = _finish_run(plans[index], replications, seed, years,
+                                               workers, ran_on)
+
+            _execute(running, plans, seed, years, replicate, bar, finish)
+    return summaries
+
+
+def _finish_run(plan: _PlannedRun, replications: int, seed: int, years: float, workers: int,
+                ran_on) -> RunSummary:
+    """Combine a run's replication files into the contract's files and write its manifest."""
+    from simulation import analysis
+
+    scenario, out_dir, reps_dir, wanted = plan.scenario, plan.out_dir, plan.reps_dir, \
+        range(replications)
     records = [json.loads(rep_paths(reps_dir, r)["record"].read_text(encoding="utf-8"))
                for r in wanted]
     monthly = pd.concat([read_rep(rep_paths(reps_dir, r)["monthly"], "month_end")
@@ -326,9 +403,9 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     write_csv_atomic(annual[list(contract.ANNUAL_COLUMNS)], out_dir / contract.ANNUAL_FILE)
     write_csv_atomic(summary, out_dir / contract.SUMMARY_FILE)
 
-    total_wall_seconds = time.perf_counter() - clock
+    total_wall_seconds = time.perf_counter() - plan.clock
     manifest = {
-        **config,
+        **plan.config,
         "scenario": scenario.model_dump(mode="json"),
         "replications": replications,
         "start_date": scenario.start_date.isoformat(),
@@ -338,7 +415,7 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
         "parameter_set_per_replication": [rec.get("parameter_set") for rec in records],
         "files": sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE}),
         "timing": {  # the only part allowed to differ between identical runs
-            "started_at": started_at,
+            "started_at": plan.started_at,
             "total_wall_seconds": total_wall_seconds,
             "wall_seconds_per_replication": [rec.get("wall_seconds") for rec in records],
             "model_wall_seconds_per_replication": [rec.get("model_wall_seconds")
@@ -347,11 +424,11 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
             "peak_memory_mb_per_replication": [rec.get("peak_memory_mb") for rec in records],
             "workers": workers,
             "executor": ran_on,
-            "replications_reused": done,
+            "replications_reused": plan.done,
         },
     }
     write_atomic(out_dir / contract.MANIFEST_FILE, json_text(manifest))
     return RunSummary(out_dir=out_dir, scenario_name=scenario.name, replications=replications,
-                      seed=seed, years=years, replications_run=tuple(todo),
-                      replications_reused=tuple(done), total_wall_seconds=total_wall_seconds,
+                      seed=seed, years=years, replications_run=tuple(plan.todo),
+                      replications_reused=tuple(plan.done), total_wall_seconds=total_wall_seconds,
                       problems=tuple(contract.validate_run_folder(out_dir)), summary=summary)

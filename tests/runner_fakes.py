@@ -104,6 +104,13 @@ def failing_replicate(scenario, seed, replication, years):
     return fake_replicate(scenario, seed, replication, years)
 
 
+def failing_in_broken_scenario(scenario, seed, replication, years):
+    """Like ``fake_replicate`` but replication 1 of the scenario named "broken" fails."""
+    if scenario.name == "broken" and replication == 1:
+        raise RuntimeError("simulated model failure in the broken scenario")
+    return fake_replicate(scenario, seed, replication, years)
+
+
 def make_run(out_dir, replications=3, seed=5, years=2.0, workers=1, resume=False,
              scenario=None, replicate=fake_replicate):
     """A run folder written by the real runner with the fake model (quiet)."""

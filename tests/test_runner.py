@@ -229,3 +229,45 @@ def test_duplicate_kpi_rows_from_metrics_are_refused(tmp_path, monkeypatch):
     with pytest.raises(runner.ReplicationError, match="sharing a period and KPI"):
         runner.run_experiment(FakeScenario(), replications=1, seed=1, years=1.0,
                               out_dir=tmp_path / "run", progress=False)
+
+
+@pytest.mark.reproducibility
+def test_scenarios_sharing_one_pool_write_the_folders_each_would_write_alone(tmp_path):
+    """``compare`` runs its scenarios through one executor (``run_experiments``): each folder
+    must equal, byte for byte, the run of that scenario on its own, and a scenario whose
+    replications are all reused from an interrupted run is still completed."""
+    scenarios = [FakeScenario(name="base"), FakeScenario(name="alt", referrals_per_month=230.0)]
+    for scenario in scenarios:
+        make_run(tmp_path / "alone" / scenario.name, replications=3, scenario=scenario)
+    # The second scenario has all its replications already: only its combined files are missing.
+    make_run(tmp_path / "shared" / "alt", replications=3, scenario=scenarios[1])
+    for name in CSV_FILES + (contract.MANIFEST_FILE,):
+        (tmp_path / "shared" / "alt" / name).unlink()
+    summaries = runner.run_experiments(
+        scenarios, replications=3, seed=5, years=2.0, workers=2, progress=False,
+        out_dirs=[tmp_path / "shared" / s.name for s in scenarios], resume=[False, True],
+        replicate=fake_replicate)
+    assert [s.scenario_name for s in summaries] == ["base", "alt"], "summaries in scenario order"
+    assert summaries[1].replications_reused == (0, 1, 2), summaries[1].replications_reused
+    for scenario in scenarios:
+        alone, shared = tmp_path / "alone" / scenario.name, tmp_path / "shared" / scenario.name
+        assert folder_bytes(alone) == folder_bytes(shared), \
+            f"{scenario.name}: CSV files differ between a shared pool and a run of its own"
+        assert manifest_without_timing(alone) == manifest_without_timing(shared), \
+            f"{scenario.name}: manifests differ outside timing"
+
+
+@pytest.mark.reproducibility
+def test_a_failure_in_one_scenario_keeps_the_finished_scenarios(tmp_path):
+    """When a later scenario's replication fails, the earlier scenario's folder is complete, the
+    failed one keeps its finished replications for --resume, and the error names both the
+    scenario and the replication."""
+    scenarios = [FakeScenario(name="base"), FakeScenario(name="broken")]
+    folders = [tmp_path / s.name for s in scenarios]
+    with pytest.raises(runner.ReplicationError, match="replication 1 of broken failed"):
+        runner.run_experiments(scenarios, replications=3, seed=5, years=2.0, workers=1,
+                               progress=False, out_dirs=folders,
+                               replicate=runner_fakes.failing_in_broken_scenario)
+    assert contract.validate_run_folder(folders[0]) == [], "the finished scenario's folder"
+    done = sorted(p.name for p in (folders[1] / "reps").glob("rep_*.json"))
+    assert done == ["rep_0000.json"], f"finished replications of the failed scenario: {done}"
