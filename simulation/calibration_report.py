@@ -126,14 +126,14 @@ METHOD = """## Method in plain English
 - **Scores**: a target is *hit* when the simulated mean lies within its tolerance. The *hit rate*
   is the share of counted targets hit; the *distance* is the mean of the squared gaps measured in
   tolerances (0 is perfect; 1 is one tolerance away on average).
-- **Fitting** (`--fit`): thirteen uncertain parameters, each chosen because it drives one group
+- **Fitting** (`--fit`): {fitted_count} uncertain parameters, each chosen because it drives one group
   of targets (`calibrate.FIT_PARAMETERS`), are moved inside the ranges the scenario gives them to
   minimise how far the targets fall outside their tolerances (a target hit costs nothing: the
-  criterion is "within tolerance"), by a bounded least-squares search (scipy `least_squares`)
-  with a robust loss (`soft_l1`: squared just outside a tolerance, growing linearly far outside
-  it, so targets the model cannot reach, such as two published years far apart, pull on the fit
-  less) and the same
-  seeds at every step, so the gaps are a deterministic function of the parameters. Nothing is
+  criterion is "within tolerance"), with a robust loss (squared just outside a tolerance,
+  growing linearly far outside it, so targets the model cannot reach, such as two published years
+  far apart, pull on the fit less). The search is Powell's method (scipy `minimize`, bounded to
+  the ranges): line searches along each parameter in turn, needing no derivatives, with the
+  same seeds at every step, so the gaps are a deterministic function of the parameters. Nothing is
   fitted by setting an output directly. The fitted values are written into the scenario file,
   with their ranges, and the calibration as their source.
 - **Plausible parameter sets**: around the fit, candidates are drawn from the ranges (a Latin
@@ -196,7 +196,7 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
         parts += [
             "## Fitted parameters",
             "",
-            f"Robust least squares, {len(fitted.trace)} evaluations of {evaluation.replications} "
+            f"Powell search, {len(fitted.trace)} evaluations of {evaluation.replications} "
             f"replication(s), {fitted.wall_seconds / 60:.1f} minutes. Before: hit rate "
             f"{100 * baseline_before.hit_rate:.0f}%, distance {baseline_before.distance:.2f}; after: "
             f"{100 * evaluation.hit_rate:.0f}%, distance {evaluation.distance:.2f}. "
@@ -219,7 +219,7 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
                 "targets pin each parameter down (large: the targets hardly inform it).",
                 "",
             ]
-    parts += [METHOD, "## Targets", "",
+    parts += [METHOD.format(fitted_count=len(calibrate.FIT_PARAMETERS)), "## Targets", "",
               "Counted targets and inputs (simulated: first year of the run; interval: 2.5th-97.5th "
               "percentile of replications).", "",
               target_table(table[table["role"] != "check"]), "",

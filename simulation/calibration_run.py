@@ -4,7 +4,7 @@ What one ``cssim calibrate --fit`` does, in order (each step's time goes into th
 
 1. Evaluate the scenario file as it is (R replications, common random numbers).
 2. Fit ``calibrate.FIT_PARAMETERS`` inside their ranges to every counted target
-   (``calibrate.fit``: bounded least squares on the standardised gaps), then the Jacobian at the
+   (``calibrate.fit``: a bounded Powell search on the gaps outside tolerance), then the Jacobian at the
    best point for the Laplace standard deviations.
 3. Search for plausible parameter sets around the fit (``calibration_sets.plausible_sets``:
    rejection ABC; a set is plausible when it, too, hits at least 80% of the targets).
@@ -91,8 +91,9 @@ class Steps:
 @click.option("--seed", type=click.IntRange(min=0), default=20230401, show_default=True)
 @click.option("--fit/--no-fit", default=False, show_default=True,
               help="Fit calibrate.FIT_PARAMETERS inside their ranges and keep plausible sets.")
-@click.option("--max-evaluations", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Most evaluations each fit may use (Jacobian included).")
+@click.option("--max-evaluations", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Most evaluations each fit's search may use (the Jacobian adds one per "
+                   "fitted parameter).")
 @click.option("--candidates", type=click.IntRange(min=1), default=40, show_default=True,
               help="Candidate parameter sets tried in the search for plausible sets.")
 @click.option("--write/--no-write", default=None,
