@@ -42,6 +42,7 @@ from simulation.entities import Child
 from simulation.levers import LeverSchedule
 from simulation.eventlog import EventLog
 from simulation.parameters import Scenario
+from simulation.queue_limits import HeadTimer
 from simulation.schedule import after
 from simulation.streams import EpisodeDraws, Streams
 
@@ -72,6 +73,7 @@ class Journeys(CareJourneys):
         self.eh_median, self.eh_sigma = eh.duration_median_days.value, eh.duration_lognormal_sigma.value
         self.p_eh_escalation = eh.escalation_to_referral_prob.value
         self.eh_max_wait = eh.max_wait_days.value
+        self.eh_time_limits = HeadTimer(env, self.eh_max_wait, early_help.queued_with, self.early_help_gave_up)
         self.p_eh_unserved_referral = eh.unserved_referral_prob.value
         self.p_eh_diversion = eh.diversion_prob.value
         self.assess_median, self.assess_sigma = ass.duration_median_days.value, ass.duration_lognormal_sigma.value
@@ -335,22 +337,22 @@ class Journeys(CareJourneys):
                    total_days: float | None = None) -> None:
         """Early help: wait for a place (up to a limit), be helped, then close or escalate.
 
-        A waiting family starts when a place frees (``EarlyHelpPlaces`` calls it then); its one
-        event is the time limit, which does nothing if it has been helped by then.
+        A waiting family starts when a place frees (``EarlyHelpPlaces`` calls it then); the time
+        limit is the queue's one timer (``queue_limits.HeadTimer``), set for the head of the queue.
         """
         if not elapsed_days:
             self.log.append((self.env.now, child.child_id, "early_help_queued", "early_help_waiting", "", 0.0))
-            placed = self.early_help_places.request(
-                child.child_id, lambda: self.early_help_starts(child, draws, 0.0, None))
-            if not placed:
-                after(self.env, self.eh_max_wait, self.early_help_gave_up, child, draws)
+            start = lambda: self.early_help_starts(child, draws, 0.0, None)  # noqa: E731
+            if not self.early_help_places.request(child.child_id, start):
+                # One timer for the head of the queue (``queue_limits``), not one per family.
+                self.eh_time_limits.add(child.child_id, start, child, draws)
                 return
         else:
             self.early_help_places.occupy(child.child_id)
         self.early_help_starts(child, draws, elapsed_days, total_days)
 
     def early_help_gave_up(self, child: Child, draws: EpisodeDraws) -> None:
-        """The family's time limit: if still waiting, it leaves the queue (perhaps to a referral)."""
+        """The family's time limit, while it waits: it leaves the queue (perhaps to a referral)."""
         if not self.early_help_places.cancel(child.child_id):
             return  # helped before the limit
         self.log.append((self.env.now, child.child_id, "early_help_unserved", "closed", "", 0.0))

@@ -8,6 +8,8 @@ Covers
   events already due now, exactly when a process started now would run its first step. The
   starting stock uses it so that its children start in the order they were created, after the
   stock is complete (as their processes did).
+* ``at(env, day, then)``: call ``then()`` at simulation day ``day`` exactly (the engine's queue
+  is given the stored day, not ``now + (day - now)``, which can differ in the last bit).
 * ``arrivals(env, days, arrive)``: call ``arrive(index)`` at each arrival day; each arrival
   schedules the next, so the engine's queue holds one pending arrival per stream.
 
@@ -27,7 +29,9 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from simpy.events import URGENT, Event, Timeout
+from heapq import heappush
+
+from simpy.events import NORMAL, URGENT, Event, Timeout
 
 
 def after(env, days: float, then: Callable, *args) -> None:
@@ -52,6 +56,20 @@ def soon(env, then: Callable, *args) -> None:
     _Soon(env, lambda _event: then(*args))
 
 
+def at(env, day: float, then: Callable[[], None]) -> None:
+    """Call ``then()`` at simulation day ``day`` (not before now), as an ordinary event then.
+
+    What ``env.schedule`` does, with the day given rather than a delay: a ``Timeout`` set at
+    another time for a day computed earlier (``now + (day - now)``) can land an ulp away from it.
+    """
+    if day < env.now:
+        raise ValueError(f"day {day} is in the past (now {env.now})")
+    event = Event(env)
+    event._ok, event._value = True, None  # noqa: SLF001 (triggered, as a Timeout is)
+    event.callbacks.append(lambda _event: then())
+    heappush(env._queue, (day, NORMAL, next(env._eid), event))  # noqa: SLF001
+
+
 def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
              indices: np.ndarray | None = None) -> None:
     """Call ``arrive(index)`` at each of ``days`` (ascending); ``indices`` default to 0, 1, ...
@@ -71,4 +89,4 @@ def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
     next_arrival()
 
 
-__all__ = ["after", "soon", "arrivals"]
+__all__ = ["after", "at", "soon", "arrivals"]
