@@ -25,6 +25,8 @@ Assumptions
 
 from __future__ import annotations
 
+from functools import partial
+
 ESCALATIONS = {"cin": ("s47", "care"), "cp": ("care",)}
 #: Escalated tables kept at once (a bound on memory; a replication uses a few hundred).
 _ESCALATED_CACHE_SIZE = 4096
@@ -54,6 +56,13 @@ class CaseloadLoop:
         self.escalation_strength = effects.escalation_strength.value
         self.turnover_strength = effects.turnover_strength.value
         self._tables: dict[str, tuple] = {}
+        if self.enabled:
+            # The stage hooks as C-level partials of ``at_team`` (the same arithmetic), so each
+            # of about 60,000 calls a replication is one Python call, not two.
+            self.assessment = partial(self.at_team, self.assessment_strength)
+            self.cin_plan = partial(self.at_team, self.cin_strength)
+            self.cp_plan = partial(self.at_team, self.cp_strength)
+            self.rereferral = partial(self.at_team, self.rereferral_strength)
         self._escalated: dict[tuple[str, float], tuple] = {}
 
     def multiplier(self, strength: float, caseload: float) -> float:

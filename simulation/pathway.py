@@ -47,6 +47,8 @@ from simulation.schedule import after
 from simulation.streams import EpisodeDraws, Streams
 
 YEAR_DAYS = 365.0
+#: The stage a CIN plan's ending leads to (a key of ``Journeys.stages``).
+_CIN_ESCALATION = {"early_help": "early_help", "s47": "s47_cin", "care": "care"}
 
 
 class Journeys(CareJourneys):
@@ -61,6 +63,7 @@ class Journeys(CareJourneys):
         self.teams, self.early_help_places = teams, early_help
         self.setup_placements(scenario, fostering)
         self.team_of: dict[int, str] = {}
+        self.last_worker = workforce.last_worker if workforce is not None else None
         # Plain floats and lists for the hot path; the frozen scenario stays the source of truth.
         ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,
                                         scenario.protection, scenario.cin_plans, scenario.care)
@@ -116,8 +119,9 @@ class Journeys(CareJourneys):
             self.teams[current].release(child.child_id)
             del self.team_of[child.child_id]
         if team is None:
-            if self.workforce is not None:
-                self.workforce.case_closed(child.child_id)
+            if self.last_worker is not None:
+                # ``Workforce.case_closed`` inlined: a later referral starts with no worker history.
+                self.last_worker.pop(child.child_id, None)
             return None
         self.team_of[child.child_id] = team
         return self.teams[team].request(child.child_id, wait=wait)
@@ -195,7 +199,9 @@ class Journeys(CareJourneys):
         after(self.env, max(total_days - elapsed_days, 0.0), self.assessment_ended, child, draws, referred)
 
     def assessment_ended(self, child: Child, draws: EpisodeDraws, referred: float) -> None:
-        self.enter(self.assessment_outcome(child, draws, referred), child, draws)
+        outcome = self.assessment_outcome(child, draws, referred)
+        if outcome is not None:
+            self.stages[outcome](child, draws)
 
     def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float) -> str | None:
         outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
@@ -232,7 +238,7 @@ class Journeys(CareJourneys):
             now = self.env.now
             self.log.append((now, child.child_id, "assessment_completed", "",
                              "cp_plan" if to_plan else "cin_plan", now - referred))
-            self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
+            (self.cp_plan if to_plan else self.cin_plan)(child, draws)
 
         self.s47_enquiry(child, draws, decided)
 
@@ -240,7 +246,7 @@ class Journeys(CareJourneys):
         self.s47_enquiry(child, draws, self.s47_from_plan_decided)
 
     def s47_from_plan_decided(self, child: Child, draws: EpisodeDraws, to_plan: bool | None) -> None:
-        self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
+        (self.cp_plan if to_plan else self.cin_plan)(child, draws)
 
     def _until_18(self, child: Child, duration: float) -> tuple[float, bool]:
         left = child.day_of_birthday(18) - self.env.now
@@ -269,7 +275,7 @@ class Journeys(CareJourneys):
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
             return
-        self.enter({"early_help": "early_help", "s47": "s47_cin", "care": "care"}[ending], child, draws)
+        self.stages[_CIN_ESCALATION[ending]](child, draws)
 
     def cp_plan_days(self, draws: EpisodeDraws, drift: float = 1.0) -> float:
         """A CP plan's length: it ends at a review conference (3 months, then 6-monthly), or early.
@@ -313,7 +319,7 @@ class Journeys(CareJourneys):
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
             return
-        self.enter(ending, child, draws)
+        self.stages[ending](child, draws)
 
     def step_down_to_early_help(self, child: Child, draws: EpisodeDraws) -> None:
         self.join_team(child, None)
