@@ -281,12 +281,14 @@ class KpiBuilder:
         self.monthly["cla_out_of_area_pct"] = self.percent(out, placed)
         self.monthly["cla_over_20_miles_pct"] = self.percent(far, placed)
         # A move: a placement that starts as the child's previous one ends (not a first placement).
-        ordered = placements.sort_values(["child_id", "time_days", "seq"], kind="stable")
-        previous_event = ordered.groupby("child_id")["event"].shift(1).astype(object)
-        previous_time = ordered.groupby("child_id")["time_days"].shift(1)
-        is_move = ((ordered["event"] == "placement_started") & (previous_event == "placement_ended")
-                   & (previous_time == ordered["time_days"]))
-        self.add_flow("placement_moves", np.histogram(ordered.loc[is_move, "time_days"], bins=self.edges)[0])
+        # ``placements`` is in (child, time, seq) order already (``intervals``): the previous
+        # record of the child is the previous row when the child is the same.
+        child = placements["child_id"].to_numpy()
+        event = placements["event"].to_numpy(dtype=object)
+        times = placements["time_days"].to_numpy(dtype=float)
+        is_move = ((child[1:] == child[:-1]) & (event[1:] == "placement_started")
+                   & (event[:-1] == "placement_ended") & (times[:-1] == times[1:]))
+        self.add_flow("placement_moves", np.histogram(times[1:][is_move], bins=self.edges)[0])
         # DfE: children looked after at the date with three or more placements in the 12 months.
         self.monthly["cla_3plus_placements_pct"] = three_plus_placements_pct(
             current["child_id"].to_numpy(), starts, ends, self.at)
