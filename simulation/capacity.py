@@ -120,6 +120,10 @@ class EarlyHelpPlaces:
         self.places = int(places)
         self._seat_waiting()
 
+    def queued_with(self, child_id: int, start: Callable[[], None]) -> bool:
+        """Is the family waiting, queued with this ``start`` (not helped, not queued again since)?"""
+        return self.waiting.get(child_id) is start
+
     def cancel(self, child_id: int) -> bool:
         """A waiting family gives up; ``False`` if it was not waiting (it has a place already)."""
         return self.waiting.pop(child_id, None) is not None

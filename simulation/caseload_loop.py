@@ -25,7 +25,11 @@ Assumptions
 
 from __future__ import annotations
 
+from functools import partial
+
 ESCALATIONS = {"cin": ("s47", "care"), "cp": ("care",)}
+#: Escalated tables kept at once (a bound on memory; a replication uses a few hundred).
+_ESCALATED_CACHE_SIZE = 4096
 
 
 class CaseloadLoop:
@@ -52,6 +56,14 @@ class CaseloadLoop:
         self.escalation_strength = effects.escalation_strength.value
         self.turnover_strength = effects.turnover_strength.value
         self._tables: dict[str, tuple] = {}
+        if self.enabled:
+            # The stage hooks as C-level partials of ``at_team`` (the same arithmetic), so each
+            # of about 60,000 calls a replication is one Python call, not two.
+            self.assessment = partial(self.at_team, self.assessment_strength)
+            self.cin_plan = partial(self.at_team, self.cin_strength)
+            self.cp_plan = partial(self.at_team, self.cp_strength)
+            self.rereferral = partial(self.at_team, self.rereferral_strength)
+        self._escalated: dict[tuple[str, float], tuple] = {}
 
     def multiplier(self, strength: float, caseload: float) -> float:
         """The effect multiplier at ``caseload`` for an effect of ``strength``."""
@@ -101,6 +113,21 @@ class CaseloadLoop:
         factor = self.at_team(self.escalation_strength, team)
         if factor == 1.0:
             return default
+        # The factor takes few distinct values (a team's cases held and FTE change in steps), so
+        # each table is built once per (plan, factor, table) and reused: the same pairs, without
+        # the three passes over the table on each of about 5,000 plan endings a replication.
+        key = (plan, factor)
+        cached = self._escalated.get(key)
+        if cached is not None and cached[0] is table:
+            return cached[1]
+        pairs = self._escalate(table, plan, factor)
+        if len(self._escalated) >= _ESCALATED_CACHE_SIZE:
+            self._escalated.clear()
+        self._escalated[key] = (table, pairs)
+        return pairs
+
+    def _escalate(self, table: dict[str, float], plan: str, factor: float) -> list[tuple[str, float]]:
+        """The cumulative ending table with escalation chances x ``factor`` (see ``escalated_endings``)."""
         items, rest = self._sorted_table(table, plan)
         raised = [min(prob * factor, 1.0) if up else prob for _, prob, up in items]
         room = max(1.0 - sum(value for value, (_, _, up) in zip(raised, items) if up), 0.0)

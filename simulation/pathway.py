@@ -42,10 +42,13 @@ from simulation.entities import Child
 from simulation.levers import LeverSchedule
 from simulation.eventlog import EventLog
 from simulation.parameters import Scenario
+from simulation.queue_limits import HeadTimer
 from simulation.schedule import after
 from simulation.streams import EpisodeDraws, Streams
 
 YEAR_DAYS = 365.0
+#: The stage a CIN plan's ending leads to (a key of ``Journeys.stages``).
+_CIN_ESCALATION = {"early_help": "early_help", "s47": "s47_cin", "care": "care"}
 
 
 class Journeys(CareJourneys):
@@ -60,6 +63,7 @@ class Journeys(CareJourneys):
         self.teams, self.early_help_places = teams, early_help
         self.setup_placements(scenario, fostering)
         self.team_of: dict[int, str] = {}
+        self.last_worker = workforce.last_worker if workforce is not None else None
         # Plain floats and lists for the hot path; the frozen scenario stays the source of truth.
         ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,
                                         scenario.protection, scenario.cin_plans, scenario.care)
@@ -72,6 +76,7 @@ class Journeys(CareJourneys):
         self.eh_median, self.eh_sigma = eh.duration_median_days.value, eh.duration_lognormal_sigma.value
         self.p_eh_escalation = eh.escalation_to_referral_prob.value
         self.eh_max_wait = eh.max_wait_days.value
+        self.eh_time_limits = HeadTimer(env, self.eh_max_wait, early_help.queued_with, self.early_help_gave_up)
         self.p_eh_unserved_referral = eh.unserved_referral_prob.value
         self.p_eh_diversion = eh.diversion_prob.value
         self.assess_median, self.assess_sigma = ass.duration_median_days.value, ass.duration_lognormal_sigma.value
@@ -114,8 +119,9 @@ class Journeys(CareJourneys):
             self.teams[current].release(child.child_id)
             del self.team_of[child.child_id]
         if team is None:
-            if self.workforce is not None:
-                self.workforce.case_closed(child.child_id)
+            if self.last_worker is not None:
+                # ``Workforce.case_closed`` inlined: a later referral starts with no worker history.
+                self.last_worker.pop(child.child_id, None)
             return None
         self.team_of[child.child_id] = team
         return self.teams[team].request(child.child_id, wait=wait)
@@ -193,7 +199,9 @@ class Journeys(CareJourneys):
         after(self.env, max(total_days - elapsed_days, 0.0), self.assessment_ended, child, draws, referred)
 
     def assessment_ended(self, child: Child, draws: EpisodeDraws, referred: float) -> None:
-        self.enter(self.assessment_outcome(child, draws, referred), child, draws)
+        outcome = self.assessment_outcome(child, draws, referred)
+        if outcome is not None:
+            self.stages[outcome](child, draws)
 
     def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float) -> str | None:
         outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
@@ -230,7 +238,7 @@ class Journeys(CareJourneys):
             now = self.env.now
             self.log.append((now, child.child_id, "assessment_completed", "",
                              "cp_plan" if to_plan else "cin_plan", now - referred))
-            self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
+            (self.cp_plan if to_plan else self.cin_plan)(child, draws)
 
         self.s47_enquiry(child, draws, decided)
 
@@ -238,7 +246,7 @@ class Journeys(CareJourneys):
         self.s47_enquiry(child, draws, self.s47_from_plan_decided)
 
     def s47_from_plan_decided(self, child: Child, draws: EpisodeDraws, to_plan: bool | None) -> None:
-        self.enter("cp_plan" if to_plan else "cin_plan", child, draws)
+        (self.cp_plan if to_plan else self.cin_plan)(child, draws)
 
     def _until_18(self, child: Child, duration: float) -> tuple[float, bool]:
         left = child.day_of_birthday(18) - self.env.now
@@ -267,7 +275,7 @@ class Journeys(CareJourneys):
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
             return
-        self.enter({"early_help": "early_help", "s47": "s47_cin", "care": "care"}[ending], child, draws)
+        self.stages[_CIN_ESCALATION[ending]](child, draws)
 
     def cp_plan_days(self, draws: EpisodeDraws, drift: float = 1.0) -> float:
         """A CP plan's length: it ends at a review conference (3 months, then 6-monthly), or early.
@@ -311,7 +319,7 @@ class Journeys(CareJourneys):
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
             return
-        self.enter(ending, child, draws)
+        self.stages[ending](child, draws)
 
     def step_down_to_early_help(self, child: Child, draws: EpisodeDraws) -> None:
         self.join_team(child, None)
@@ -335,22 +343,22 @@ class Journeys(CareJourneys):
                    total_days: float | None = None) -> None:
         """Early help: wait for a place (up to a limit), be helped, then close or escalate.
 
-        A waiting family starts when a place frees (``EarlyHelpPlaces`` calls it then); its one
-        event is the time limit, which does nothing if it has been helped by then.
+        A waiting family starts when a place frees (``EarlyHelpPlaces`` calls it then); the time
+        limit is the queue's one timer (``queue_limits.HeadTimer``), set for the head of the queue.
         """
         if not elapsed_days:
             self.log.append((self.env.now, child.child_id, "early_help_queued", "early_help_waiting", "", 0.0))
-            placed = self.early_help_places.request(
-                child.child_id, lambda: self.early_help_starts(child, draws, 0.0, None))
-            if not placed:
-                after(self.env, self.eh_max_wait, self.early_help_gave_up, child, draws)
+            start = lambda: self.early_help_starts(child, draws, 0.0, None)  # noqa: E731
+            if not self.early_help_places.request(child.child_id, start):
+                # One timer for the head of the queue (``queue_limits``), not one per family.
+                self.eh_time_limits.add(child.child_id, start, child, draws)
                 return
         else:
             self.early_help_places.occupy(child.child_id)
         self.early_help_starts(child, draws, elapsed_days, total_days)
 
     def early_help_gave_up(self, child: Child, draws: EpisodeDraws) -> None:
-        """The family's time limit: if still waiting, it leaves the queue (perhaps to a referral)."""
+        """The family's time limit, while it waits: it leaves the queue (perhaps to a referral)."""
         if not self.early_help_places.cancel(child.child_id):
             return  # helped before the limit
         self.log.append((self.env.now, child.child_id, "early_help_unserved", "closed", "", 0.0))

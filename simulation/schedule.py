@@ -8,6 +8,8 @@ Covers
   events already due now, exactly when a process started now would run its first step. The
   starting stock uses it so that its children start in the order they were created, after the
   stock is complete (as their processes did).
+* ``at(env, day, then)``: call ``then()`` at simulation day ``day`` exactly (the engine's queue
+  is given the stored day, not ``now + (day - now)``, which can differ in the last bit).
 * ``arrivals(env, days, arrive)``: call ``arrive(index)`` at each arrival day; each arrival
   schedules the next, so the engine's queue holds one pending arrival per stream.
 
@@ -27,12 +29,23 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from simpy.events import URGENT, Event, Timeout
+from heapq import heappush
+
+from simpy.events import NORMAL, URGENT, Event, Timeout
+
+
+def _call(event: Timeout) -> None:
+    then, args = event._value  # noqa: SLF001 (the timeout's own value, set by ``after``)
+    then(*args)
 
 
 def after(env, days: float, then: Callable, *args) -> None:
-    """Call ``then(*args)`` when ``days`` have passed (one timeout event)."""
-    Timeout(env, days).callbacks.append(lambda _event: then(*args))
+    """Call ``then(*args)`` when ``days`` have passed (one timeout event).
+
+    The call travels as the timeout's value and one module-level callback makes it, rather than a
+    new closure per stage (about 33,000 a replication).
+    """
+    Timeout(env, days, (then, args)).callbacks.append(_call)
 
 
 class _Soon(Event):
@@ -50,6 +63,20 @@ class _Soon(Event):
 def soon(env, then: Callable, *args) -> None:
     """Call ``then(*args)`` at the current time, where a process started now would first run."""
     _Soon(env, lambda _event: then(*args))
+
+
+def at(env, day: float, then: Callable[[], None]) -> None:
+    """Call ``then()`` at simulation day ``day`` (not before now), as an ordinary event then.
+
+    What ``env.schedule`` does, with the day given rather than a delay: a ``Timeout`` set at
+    another time for a day computed earlier (``now + (day - now)``) can land an ulp away from it.
+    """
+    if day < env.now:
+        raise ValueError(f"day {day} is in the past (now {env.now})")
+    event = Event(env)
+    event._ok, event._value = True, None  # noqa: SLF001 (triggered, as a Timeout is)
+    event.callbacks.append(lambda _event: then())
+    heappush(env._queue, (day, NORMAL, next(env._eid), event))  # noqa: SLF001
 
 
 def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
@@ -71,4 +98,4 @@ def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
     next_arrival()
 
 
-__all__ = ["after", "soon", "arrivals"]
+__all__ = ["after", "at", "soon", "arrivals"]
