@@ -30,7 +30,7 @@ test: setup
 	$(BIN)/python -m pytest -n 2 -q
 
 # Fit the baseline to the published figures, keep plausible parameter sets, write the fitted
-# values into scenarios/baseline.toml and calibration/report.md (about 15-25 minutes on 2 cores).
+# values into scenarios/baseline.toml and calibration/report.md (about 12-15 minutes on 2 idle cores).
 calibrate: setup
 	$(BIN)/cssim calibrate --fit --workers 2
 
