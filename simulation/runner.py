@@ -212,7 +212,12 @@ def _compute_packed(packed, seed, replication, years, replicate) -> dict:
 
 @dataclass
 class _PlannedRun:
-    """One scenario's run folder, prepared: the replications already complete and those to run."""
+    """One scenario's run folder, prepared: the replications already complete and those to run.
+
+    ``started_at`` and ``clock`` are when the command planned the run: when scenarios share an
+    executor (``run_experiments``), a scenario's ``total_wall_seconds`` runs from the command's
+    start to its own files being written.
+    """
 
     scenario: object
     out_dir: Path

@@ -26,11 +26,10 @@ replace (a timeout, a process's start), so a replication's event log is unchange
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import Callable
 
 import numpy as np
-from heapq import heappush
-
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
 
