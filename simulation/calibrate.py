@@ -387,7 +387,7 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     method (scipy ``minimize``, ``method="Powell"``, bounded to the ranges): line searches along
     each parameter in turn, then along the directions that paid. It needs no derivatives, which
     matters here: the criterion is flat while a parameter's targets stay inside their
-    tolerances, and a finite-difference Jacobian of 14 parameters costs 15 simulations a step.
+    tolerances, and a finite-difference Jacobian costs a simulation per parameter at every step.
     A trust-region least-squares search (``least_squares``, ``soft_l1``) was used before and
     stalled within three steps of its start (103 of 131 targets before and after; Powell, from
     the same start and seeds, 107 in 150 evaluations). Common random numbers make the criterion

@@ -48,14 +48,12 @@ def month_ends(start_date: dt.date, horizon_days: float) -> list[dt.date]:
         month = next_month
 
 
-def intervals(rows: pd.DataFrame, key_cols: list[str], with_next_event: bool = False) -> pd.DataFrame:
+def intervals(rows: pd.DataFrame, key_cols: list[str]) -> pd.DataFrame:
     """Each row's interval: from its time to the next row's time with the same key (or forever).
 
-    Adds ``end_days`` (``inf`` for a key's last row) and, if ``with_next_event``, ``next_event``
-    (the event that ends the interval; NaN for the last row: no KPI reads it, and building it as
-    objects was a third of this function's time). Rows are sorted by key, time and ``seq``; a row's successor
-    is the next row when the keys match, found by comparing neighbours (numpy) rather than by a
-    grouped shift, which is several times slower and gives the same result.
+    Adds ``end_days`` (``inf`` for a key's last row). Rows are sorted by key, time and ``seq``;
+    a row's successor is the next row when the keys match, found by comparing neighbours (numpy)
+    rather than by a grouped shift, which is several times slower and gives the same result.
     """
     keys = [rows[col].to_numpy() for col in [*key_cols, "time_days", "seq"]]
     if all(key.dtype.kind in "iuf" for key in keys) and not np.isnan(keys[-2]).any():
@@ -72,12 +70,7 @@ def intervals(rows: pd.DataFrame, key_cols: list[str], with_next_event: bool = F
     times = ordered["time_days"].to_numpy(dtype=float)
     end_days = np.full(len(ordered), np.inf)
     end_days[:-1][same_key] = times[1:][same_key]
-    result = ordered.assign(end_days=end_days)
-    if with_next_event:
-        next_event = np.full(len(ordered), np.nan, dtype=object)
-        next_event[:-1][same_key] = ordered["event"].to_numpy(dtype=object)[1:][same_key]
-        result["next_event"] = pd.Series(next_event, index=ordered.index, dtype=object)
-    return result
+    return ordered.assign(end_days=end_days)
 
 
 def count_open(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:

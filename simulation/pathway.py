@@ -63,7 +63,6 @@ class Journeys(CareJourneys):
         self.teams, self.early_help_places = teams, early_help
         self.setup_placements(scenario, fostering)
         self.team_of: dict[int, str] = {}
-        self.last_worker = workforce.last_worker if workforce is not None else None
         # Plain floats and lists for the hot path; the frozen scenario stays the source of truth.
         ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,
                                         scenario.protection, scenario.cin_plans, scenario.care)
@@ -119,9 +118,8 @@ class Journeys(CareJourneys):
             self.teams[current].release(child.child_id)
             del self.team_of[child.child_id]
         if team is None:
-            if self.last_worker is not None:
-                # ``Workforce.case_closed`` inlined: a later referral starts with no worker history.
-                self.last_worker.pop(child.child_id, None)
+            if self.workforce is not None:
+                self.workforce.case_closed(child.child_id)
             return None
         self.team_of[child.child_id] = team
         return self.teams[team].request(child.child_id, wait=wait)
