@@ -19,6 +19,9 @@ Method in plain words
 - ``distance`` = mean over counted targets of ``((simulated mean - published) / tolerance)**2``;
   ``hit_rate`` = share of counted targets (``role == "target"``; never inputs or checks) with
   ``|simulated mean - published| <= tolerance``.
+- The fit minimises how far the targets fall outside their tolerances, each tolerance narrowed
+  by the simulated mean's own noise (``noise_margins``), so that its hits hold on replications
+  it never saw; ``cssim calibrate`` reports the hit rate on such replications too.
 - Common random numbers: every evaluation uses the same seed and replications 0..R-1, so two
   parameter sets differ by their effect, not by chance; the optimiser sees a deterministic function.
 
@@ -166,10 +169,12 @@ class Evaluation:
 
 
 def score(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
-    """Per-target mean, 95% interval of replications, standardised gap and hit/miss.
+    """Per-target mean, 95% interval of replications, standard error of the mean, standardised
+    gap and hit/miss.
 
     ``simulated`` is replications x targets. The interval is the 2.5th-97.5th percentile of the
-    replications (with few replications it is the range, and rough).
+    replications (with few replications it is the range, and rough); ``sim_se`` is the standard
+    error of the mean (``nan`` with one replication).
     """
     table = targets.copy()
     with np.errstate(all="ignore"), warnings.catch_warnings():
@@ -177,6 +182,8 @@ def score(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
         table["sim_mean"] = np.nanmean(simulated, axis=0) if len(simulated) else np.nan
         table["sim_low"] = np.nanpercentile(simulated, 2.5, axis=0)
         table["sim_high"] = np.nanpercentile(simulated, 97.5, axis=0)
+        produced = np.sum(~np.isnan(simulated), axis=0) if len(simulated) else 0
+        table["sim_se"] = np.nanstd(simulated, axis=0, ddof=1) / np.sqrt(produced)
     table["gap"] = table["sim_mean"] - table["value"]
     table["z"] = table["gap"] / table["tolerance"]
     table["hit"] = table["gap"].abs() <= table["tolerance"]
@@ -192,6 +199,29 @@ def counted_gaps(table: pd.DataFrame) -> np.ndarray:
     """
     z = table.loc[table["role"] == "target", "z"].to_numpy(dtype=float)
     return np.where(np.isnan(z), 3.0, z)
+
+
+def noise_margins(table: pd.DataFrame, cap: float = 0.5) -> np.ndarray:
+    """How far inside its tolerance each counted target's simulated mean should sit (in
+    tolerances) for the hit to survive replications the fit never saw.
+
+    The fit sees one set of R replications. A mean that sits just inside a tolerance on them is
+    a coin toss on a fresh set: the difference between two independent means of R replications
+    has a standard deviation of ``sqrt(2) * sim_se``. So the fit treats a target as safely hit
+    only when it is that far inside (one standard deviation: about five in six such hits hold).
+    The hit rate itself is still judged on the tolerance alone. Capped at half a tolerance (a
+    target noisier than that is left to the tolerance); 0 where the standard error is unknown
+    (one replication).
+    """
+    counted = table.loc[table["role"] == "target"]
+    margin = np.sqrt(2.0) * counted["sim_se"].to_numpy(float) / counted["tolerance"].to_numpy(float)
+    return np.clip(np.nan_to_num(margin, nan=0.0), 0.0, cap)
+
+
+def fit_loss(table: pd.DataFrame) -> float:
+    """The fit's objective for one evaluation: ``robust_loss`` of the counted gaps, each target's
+    dead zone narrowed by its ``noise_margins``."""
+    return robust_loss(counted_gaps(table), noise_margins(table))
 
 
 def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:
@@ -280,24 +310,26 @@ class _Budget(Exception):
     """The fit has used its evaluations."""
 
 
-def outside_tolerance(z: np.ndarray) -> np.ndarray:
-    """How far each gap lies outside its tolerance, in tolerances (0 for a target hit).
+def outside_tolerance(z: np.ndarray, margin: np.ndarray | float = 0.0) -> np.ndarray:
+    """How far each gap lies outside its tolerance less ``margin``, in tolerances (0 inside).
 
     The calibration's criterion is "within tolerance", so a gap inside it costs nothing and the
-    fit spends its effort on the targets it misses.
+    fit spends its effort on the targets it misses. ``margin`` (``noise_margins``) narrows the
+    dead zone so that the fit does not park a mean on the edge of a tolerance, where chance
+    alone decides whether it is hit.
     """
-    return np.sign(z) * np.maximum(0.0, np.abs(z) - 1.0)
+    return np.sign(z) * np.maximum(0.0, np.abs(z) - (1.0 - np.asarray(margin, dtype=float)))
 
 
-def robust_loss(z: np.ndarray) -> float:
-    """The fit's objective: ``sum(2 * (sqrt(1 + e**2) - 1))`` of ``e = outside_tolerance(z)``
-    (scipy's ``soft_l1`` with a scale of one tolerance).
+def robust_loss(z: np.ndarray, margin: np.ndarray | float = 0.0) -> float:
+    """``sum(2 * (sqrt(1 + e**2) - 1))`` of ``e = outside_tolerance(z, margin)`` (scipy's
+    ``soft_l1`` with a scale of one tolerance); the fit minimises it (``fit_loss``).
 
     Just outside a tolerance it is the squared excess; far outside it grows like ``2|e|``, so a
     target the model cannot reach (two published years far apart in opposite directions, a
     census year the workforce started far from) pulls on the fit less than a squared gap would.
     """
-    excess = outside_tolerance(z)
+    excess = outside_tolerance(z, margin)
     return float(np.sum(2.0 * (np.sqrt(1.0 + excess ** 2) - 1.0)))
 
 
@@ -306,7 +338,7 @@ class Objective:
 
     Each call simulates replications 0..R-1 of one seed (common random numbers) at the values
     ``low + unit * (high - low)``; every call is recorded in ``trace`` and the best (least
-    ``robust_loss``, the fit's own objective) kept. Raises ``_Budget`` after ``max_evaluations``
+    ``fit_loss``, the fit's own objective) kept. Raises ``_Budget`` after ``max_evaluations``
     calls.
     """
 
@@ -339,12 +371,17 @@ class Objective:
             raise _Budget
         evaluation = self.evaluation(unit)
         z = counted_gaps(evaluation.table)
-        loss = robust_loss(z)
+        loss = fit_loss(evaluation.table)
         self.trace.append({**self.values(unit), "distance": evaluation.distance,
                            "robust_loss": loss, "hit_rate": evaluation.hit_rate})
         if self.best is None or loss < self.best[0]:
             self.best = (loss, np.clip(np.asarray(unit, float), 0, 1), evaluation)
         return z
+
+    def loss(self, unit) -> float:
+        """``fit_loss`` at ``unit`` (one evaluation, recorded)."""
+        self.gaps(unit)
+        return self.trace[-1]["robust_loss"]
 
     def jacobian(self, unit, step: float = 0.05) -> np.ndarray:
         """Forward differences of the standardised gaps (all of them: a target hit still tells
@@ -381,7 +418,8 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
         replications: int, seed: int, years: float = 1.0, max_evaluations: int = 200,
         workers: int = 1, start_date=None, executor=None, progress=None,
         start_values: dict[str, float] | None = None) -> Fit:
-    """Minimise how far the targets fall outside their tolerances (``robust_loss``) over ``names``.
+    """Minimise how far the targets fall outside their tolerances, each narrowed by its noise
+    margin (``fit_loss``), over ``names``.
 
     The parameters are scaled to [0, 1] on their ranges. The search is Powell's direction-set
     method (scipy ``minimize``, ``method="Powell"``, bounded to the ranges): line searches along
@@ -408,7 +446,7 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
     start = np.clip(objective.unit(start_values), 0.0, 1.0)
     try:
         # xtol: a line search stops within 2% of a range, finer than the evaluations' noise.
-        minimize(lambda unit: robust_loss(objective.gaps(unit)), start, method="Powell",
+        minimize(lambda unit: objective.loss(unit), start, method="Powell",
                  bounds=[(0.0, 1.0)] * len(names),
                  options={"maxfev": max_evaluations, "xtol": 0.02, "ftol": 1e-3})
     except _Budget:
@@ -431,6 +469,6 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
 
 
 __all__ = ["FIT_PARAMETERS", "Evaluation", "Fit", "Objective", "compared", "counted_gaps",
-           "current_values", "distance_and_hits", "evaluate", "fit", "laplace_sd", "load_targets",
-           "outside_tolerance", "parameter_range", "robust_loss", "score", "simulate_targets",
-           "target_values", "with_values"]
+           "current_values", "distance_and_hits", "evaluate", "fit", "fit_loss", "laplace_sd",
+           "load_targets", "noise_margins", "outside_tolerance", "parameter_range",
+           "robust_loss", "score", "simulate_targets", "target_values", "with_values"]

@@ -11,6 +11,8 @@ What one ``cssim calibrate --fit`` does, in order (each step's time goes into th
 4. Write the fitted values into the scenario file and the sets into ``--out``/parameter_sets.csv
    (``--write``, the default with ``--fit`` except in ``--quick`` mode), and re-evaluate the file
    as written (the calibrated baseline the report's hit rate is about).
+   Then the same values on replications the fit never saw (``--holdout-replications`` of seed
+   + 1): a fit partly fits the noise of its own replications, so this is the hit rate to judge.
 5. Validate one year ahead, twice: with the calibrated values (in sample: they saw 2022-23), and
    **out of sample**: a second fit on the targets up to March 2022 only (workforce: September
    2021), searching from the prior values (before any calibration: the ``prior`` row of the
@@ -103,6 +105,10 @@ class Steps:
               help="One-year-ahead validation from 31 March 2022 (and, with --fit, out of sample).")
 @click.option("--uncertainty-replications", type=click.IntRange(min=0), default=40,
               show_default=True, help="Paired replications for the chance/parameter split (0: skip).")
+@click.option("--holdout-replications", type=click.IntRange(min=0), default=40,
+              show_default=True,
+              help="Replications of seed + 1 (never seen by the fit) to judge the hit rate on "
+                   "(0: skip).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.option("--quick", is_flag=True,
@@ -111,7 +117,8 @@ class Steps:
               help="Folder for report.md, the CSVs and parameter_sets.csv.")
 def calibrate_command(scenario_path: Path, targets_path: Path, replications: int, seed: int,
                       fit: bool, max_evaluations: int, candidates: int, write: bool | None,
-                      validate: bool, uncertainty_replications: int, workers: int,
+                      validate: bool, uncertainty_replications: int,
+                      holdout_replications: int, workers: int,
                       progress: bool, quick: bool, out: Path) -> int:
     """Evaluate (and fit) the baseline against Southend's published figures; write the report."""
     from simulation.first_guess import markdown as first_guess_markdown
@@ -120,6 +127,7 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
     if quick:
         replications, max_evaluations, candidates = 1, 2, 2
         uncertainty_replications = min(uncertainty_replications, 2)
+        holdout_replications = min(holdout_replications, 2)
     write = (fit and not quick) if write is None else write
     if write and not fit:
         raise click.UsageError("--write needs --fit (there is nothing fitted to write)")
@@ -130,8 +138,8 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
     # The most replications the command can run (fits may stop early, so the bar may end short).
     evaluations = (1 + fit * (2 * (max_evaluations + n_fit + 1) + candidates + write)
                    + validate * (1 + fit))
-    total = evaluations * replications + 2 * uncertainty_replications
-    fitted = before = search = out_of_sample = decomposition = None
+    total = evaluations * replications + 2 * uncertainty_replications + holdout_replications
+    fitted = before = search = out_of_sample = decomposition = holdout = None
     prior = prior_values(scenario_path)
     pool_or_none = (ProcessPoolExecutor(max_workers=workers) if workers > 1
                     else contextlib.nullcontext())
@@ -163,11 +171,18 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                 with steps.timed("evaluate the calibrated scenario as written"):
                     evaluation = calibrate.evaluate(calibrate.with_values(scenario_path, {}),
                                                     targets, executor=pool, **options)
+        # The values the evaluation above describes: the file as written, else the fitted point.
+        final_values = {} if write or fitted is None else fitted.best
+        if holdout_replications:
+            with steps.timed("evaluate on replications the fit never saw"):
+                holdout = calibrate.evaluate(
+                    calibrate.with_values(scenario_path, final_values), targets,
+                    replications=holdout_replications, seed=seed + 1, executor=pool, progress=bar)
         validation = None
         if validate:
             with steps.timed("validate 2022-23 with the calibrated values (in sample)"):
                 validation = calibration_report.run_validation(
-                    scenario_path, targets, values=None if write or not fitted else fitted.best,
+                    scenario_path, targets, values=final_values or None,
                     executor=pool, **options)
             if fit:
                 with steps.timed("fit on the years to March 2022 only"):
@@ -188,6 +203,8 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                 bar.update(2 * uncertainty_replications)
 
     evaluation.table.to_csv(out / "evaluation.csv", index=False, float_format="%.6g")
+    if holdout is not None:
+        holdout.table.to_csv(out / "evaluation_holdout.csv", index=False, float_format="%.6g")
     if validation is not None:
         validation.to_csv(out / "validation.csv", index=False, float_format="%.6g")
     if out_of_sample is not None:
@@ -197,7 +214,7 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
     text = calibration_report.render(
         evaluation, validation, first_guess_markdown(targets, scenario_path), scenario_path,
         fitted, before if fit else None, sum(steps.seconds.values()), search=search,
-        written=write, out_of_sample=out_of_sample,
+        written=write, out_of_sample=out_of_sample, holdout=holdout,
         uncertainty_md=None if decomposition is None else uncertainty.markdown(decomposition, 5.0),
         run_time_md=steps.markdown(), quick=quick)
     # Charts beside the report (out/figures/*.png), linked from a section at its end; the
@@ -209,6 +226,10 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
                f"targets within tolerance ({100 * evaluation.hit_rate:.0f}%), distance "
                f"{evaluation.distance:.2f}, {replications} replication(s), "
                f"{sum(steps.seconds.values()) / 60:.1f} min.")
+    if holdout is not None:
+        click.echo(f"On {holdout.replications} replications the fit never saw (seed "
+                   f"{holdout.seed}): {holdout.hits} of {holdout.counted} "
+                   f"({100 * holdout.hit_rate:.0f}%).")
     if validation is not None:
         click.echo(f"Validation 2022-23 from 31 March 2022: {int(validation['hit'].sum())} of "
                    f"{len(validation)} figures within tolerance (in sample).")

@@ -86,7 +86,7 @@ def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fi
             calibrate.with_values(scenario_path, row, start_date=start_date), targets,
             replications=replications, seed=seed, years=years, workers=workers, executor=executor,
             progress=progress)
-        loss = calibrate.robust_loss(calibrate.counted_gaps(evaluation.table))
+        loss = calibrate.fit_loss(evaluation.table)
         scores.append((evaluation.distance, loss, evaluation.hit_rate))
     frame["distance"] = [d for d, _, _ in scores]
     frame["robust_loss"] = [r for _, r, _ in scores]

@@ -87,6 +87,28 @@ def test_score_and_hit_rate_on_hand_worked_numbers():
     assert distance == pytest.approx(13.25 / 3), f"expected {13.25 / 3}, got {distance}"
 
 
+def test_fit_loss_narrows_each_tolerance_by_the_chance_in_its_mean():
+    """The fit's loss asks a hit to sit ``sqrt(2)`` standard errors inside its tolerance (capped
+    at half a tolerance), so a mean parked on the edge still costs; the hit rate is unchanged.
+
+    Hand-worked on ``_hand_table``: a (se 5, margin 0.354, z 0.5) costs nothing; b (se 1, margin
+    0.707 capped at 0.5, z 2) is 1.5 outside; d (not simulated: z 3, no se, margin 0) is 2 outside.
+    """
+    table = _hand_table()
+    assert table["sim_se"].iloc[:2].tolist() == pytest.approx([5.0, 1.0])
+    margins = calibrate.noise_margins(table)
+    assert margins == pytest.approx([np.sqrt(2) * 5 / 20, 0.5, 0.0]), f"got {margins}"
+    expected = 2 * (np.sqrt(1 + 1.5 ** 2) - 1) + 2 * (np.sqrt(1 + 2.0 ** 2) - 1)
+    assert calibrate.fit_loss(table) == pytest.approx(expected)
+    # A mean 0.9 tolerances off is hit, yet with a standard error of 0.4 tolerances it costs.
+    edge = calibrate.score(pd.DataFrame({"target_id": ["e"], "role": ["target"],
+                                         "value": [100.0], "tolerance": [20.0]}),
+                           np.array([[110.0], [126.0]]))
+    assert bool(edge["hit"].iloc[0]) and edge["z"].iloc[0] == pytest.approx(0.9)
+    assert calibrate.fit_loss(edge) == pytest.approx(2 * (np.sqrt(1 + 0.4 ** 2) - 1))
+    assert calibrate.robust_loss(calibrate.counted_gaps(edge)) == 0.0, "no margin, no cost"
+
+
 def test_target_values_read_first_year_and_september():
     """``fy`` reads the first financial year's annual values, ``sep`` the 30 September month
     end; ratios of KPIs are evaluated, and absent placement types count as zero."""
@@ -128,6 +150,11 @@ def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
     assert {"distance", "hit_rate", "lr_excess", "accepted"} <= set(search.columns)
     assert search["accepted"].iloc[0], "the fitted point is always plausible"
     assert "targets within tolerance" in out
+    # The hit rate on replications the fit never saw: another seed, reported and written.
+    holdout = pd.read_csv(tmp_path / "evaluation_holdout.csv")
+    assert len(holdout) == len(evaluation)
+    assert "replications the fit never saw (seed 20230402)" in report
+    assert "replications the fit never saw (seed 20230402)" in out
 
 
 def test_with_values_keeps_ranges_and_types():
