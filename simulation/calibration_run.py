@@ -34,8 +34,10 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from simulation import (calibrate, calibration_charts, calibration_report, calibration_sets,
-                        parameter_sets, uncertainty)
+# calibration_charts is imported where the charts are drawn: it loads matplotlib.pyplot (about
+# half a second), and the CLI imports this module at start-up for every command.
+from simulation import (calibrate, calibration_report, calibration_sets, parameter_sets,
+                        uncertainty)
 from simulation.progress import replication_bar
 
 DEFAULT_SCENARIO = calibration_report.DEFAULT_SCENARIO
@@ -219,6 +221,8 @@ def calibrate_command(scenario_path: Path, targets_path: Path, replications: int
         run_time_md=steps.markdown(), quick=quick)
     # Charts beside the report (out/figures/*.png), linked from a section at its end; the
     # validation chart shows the out-of-sample errors when there are any (the honest test).
+    from simulation import calibration_charts
+
     text += "\n" + calibration_charts.markdown(calibration_charts.write_charts(
         out, evaluation.table, out_of_sample if out_of_sample is not None else validation))
     (out / "report.md").write_text(text, encoding="utf-8")

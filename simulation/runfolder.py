@@ -27,6 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from simulation import contract
+from simulation.csv_text import csv_text
 
 FLOAT_FORMAT = "%.10g"
 REPS_DIR = "reps"
@@ -59,8 +60,11 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path, float_format: str | None = FLOAT_FORMAT):
-    """Write ``frame`` as CSV (no index, ``\\n`` line ends) atomically."""
-    write_atomic(path, frame.to_csv(index=False, float_format=float_format, lineterminator="\n"))
+    """Write ``frame`` as CSV (no index, ``\\n`` line ends) atomically.
+
+    The text is ``to_csv``'s, byte for byte, written by ``simulation.csv_text`` (faster).
+    """
+    write_atomic(path, csv_text(frame, float_format))
 
 
 def json_text(data) -> str:

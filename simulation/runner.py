@@ -358,10 +358,12 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
     if len(out_dirs) != len(scenarios):
         raise ValueError(f"{len(scenarios)} scenarios but {len(out_dirs)} output folders")
     resumes = [resume] * len(scenarios) if isinstance(resume, bool) else list(resume)
-    # Imported here, not at the top: worker processes import this module to run replications and
-    # have no use for scipy, whose import costs about a second of each worker's start-up; here
-    # it loads while the workers start.
-    from simulation import analysis  # noqa: F401 - loaded now; _finish_run uses it
+    # Loaded now, while the workers start, rather than after the last replication, when the
+    # summary needs them: analysis and the scipy.special function its t-intervals use (imported
+    # lazily there, so worker processes, which import this module, never load scipy).
+    from scipy.special import stdtrit  # noqa: F401
+
+    from simulation import analysis  # noqa: F401
     plans = [_plan_run(scenario, replications, seed, years, out_dir, again)
              for scenario, out_dir, again in zip(scenarios, out_dirs, resumes)]
     summaries: list[RunSummary | None] = [None] * len(plans)

@@ -136,3 +136,21 @@ def test_period_column_is_inferred_for_annual_frames():
     result = paired_differences(base, base.assign(value=base["value"] + 1))
     assert result["period"].tolist() == ["FY2023-24"], f"got {result['period'].tolist()}"
     assert result["mean_difference"].tolist() == [1.0], f"got {result['mean_difference'].tolist()}"
+
+
+def test_t_halfwidth_is_scipy_stats_t_ppf_bit_for_bit():
+    """The intervals use scipy.special.stdtrit (cheap to import); it must equal t.ppf exactly,
+    so the summary files do not change (a scipy upgrade that broke this would show here)."""
+    from scipy import stats
+
+    from simulation.analysis import _t_halfwidth
+
+    counts = pd.Series(np.concatenate([[0.0, 1.0], np.arange(2, 2001, dtype=float)]))
+    std = pd.Series(np.full(len(counts), 3.7))
+    found = _t_halfwidth(std, counts).to_numpy()
+    dof = np.where(counts >= 2, counts - 1, np.nan)
+    expected = stats.t.ppf(0.975, dof) * 3.7 / np.sqrt(np.where(counts > 0, counts, np.nan))
+    expected = np.where(counts == 1, 0.0, expected)
+    same = (found == expected) | (np.isnan(found) & np.isnan(expected))
+    assert same.all(), (f"expected {expected[~same][:3]}, found {found[~same][:3]} "
+                        f"at n={counts[~same].tolist()[:3]}")

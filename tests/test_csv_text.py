@@ -1,0 +1,48 @@
+"""``csv_text`` writes exactly what ``DataFrame.to_csv`` writes (the run files depend on it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation.csv_text import csv_text
+
+FLOATS = [0.1 + 0.2, -0.0, 1e-300, 123456789012345.0, np.nan, np.inf, -np.inf, 2.5, -7.0]
+
+
+def _expected(frame, float_format="%.10g"):
+    return frame.to_csv(index=False, float_format=float_format, lineterminator="\n")
+
+
+@pytest.mark.parametrize("frame", [
+    pd.DataFrame({"scenario": ["baseline"] * 9, "replication": range(9), "kpi": list("abcdefghi"),
+                  "value": FLOATS}),
+    pd.DataFrame({"name": ["plain", "with, comma", 'with "quote"', "", "two\nlines", "x", "y",
+                           "z", "w"], "value": FLOATS}),
+    pd.DataFrame({"flag": [True, False] * 4 + [True], "n": np.arange(9, dtype=np.int32),
+                  "value": FLOATS}),
+    pd.DataFrame({"period": pd.Series(["2024-03-31"] * 9, dtype="string"), "value": FLOATS}),
+    pd.DataFrame({"text": ["a", None, "c", "d", "e", "f", "g", "h", "i"], "value": FLOATS}),
+    pd.DataFrame({"mixed": [1, "b", 2.5, "d", "e", "f", "g", "h", "i"], "value": FLOATS}),
+    pd.DataFrame({"value": FLOATS}),
+    pd.DataFrame({"a, b": [1.0, 2.0], "c": ["x", "y"]}),
+    pd.DataFrame({"a": pd.Series([1, None], dtype="Int64"), "b": [0.5, 0.25]}),
+    pd.DataFrame({"day": pd.to_datetime(["2024-03-31", "2025-03-31"]), "b": [0.5, 0.25]}),
+    pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=str)}),
+], ids=["run-file", "quoting", "int-bool", "string-dtype", "missing-text", "mixed-objects",
+        "one-column", "quoted-header", "nullable-int", "dates", "empty"])
+def test_csv_text_matches_to_csv(frame):
+    """Byte for byte the text pandas writes, on the fast path and on every fallback."""
+    expected = _expected(frame)
+    found = csv_text(frame, "%.10g")
+    assert found == expected, f"expected {expected!r}, found {found!r}"
+
+
+def test_csv_text_other_float_formats():
+    """Other formats (and none) give pandas' text too."""
+    frame = pd.DataFrame({"kpi": ["a", "b", "c"], "value": [1 / 3, np.nan, 1e20]})
+    for float_format in ("%.3f", "%g", "%.2e", None):
+        expected = _expected(frame, float_format)
+        found = csv_text(frame, float_format)
+        assert found == expected, f"{float_format}: expected {expected!r}, found {found!r}"
