@@ -92,7 +92,8 @@ def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
         upcoming = next(pending, None)
         if upcoming is not None:
             index, day = upcoming
-            Timeout(env, day - env.now, value=index).callbacks.append(next_arrival)
+            # ``env._now`` rather than the ``now`` property (a Python call per arrival).
+            Timeout(env, day - env._now, value=index).callbacks.append(next_arrival)
 
     next_arrival()
 

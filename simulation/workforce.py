@@ -135,7 +135,9 @@ class SocialWorkTeam:
             if len(heap) > _COMPACT_FACTOR * len(self.workers) + _COMPACT_MARGIN:
                 self.compact()
         self.holder_of[child_id] = worker
-        now, wid = self.env.now, worker.worker_id
+        # ``env._now``: simpy's clock without the ``now`` property's Python call (a read on each
+        # allocation and release; see ``pathway``).
+        now, wid = self.env._now, worker.worker_id
         append = self.log.append
         append((now, child_id, "allocated", "", self.name, wid))
         last_worker = self.last_worker
@@ -159,7 +161,7 @@ class SocialWorkTeam:
                     self.allocate(child_id, worker, "transfer")
                     return None
                 heappop(heap)
-        self.log.append((self.env.now, child_id, "allocation_requested", "", self.name, 0.0))
+        self.log.append((self.env._now, child_id, "allocation_requested", "", self.name, 0.0))
         event = self.env.event() if wait else None
         self.waiting[child_id] = event
         return event
@@ -172,11 +174,11 @@ class SocialWorkTeam:
             queue = self.waiting if child_id in self.waiting else self.rewaiting
             if child_id in queue:
                 del queue[child_id]
-                self.log.append((self.env.now, child_id, "deallocated", "", self.name, 0.0))
+                self.log.append((self.env._now, child_id, "deallocated", "", self.name, 0.0))
             return
         worker.cases.discard(child_id)
         self.changed(worker)
-        self.log.append((self.env.now, child_id, "deallocated", "", self.name, 0.0))
+        self.log.append((self.env._now, child_id, "deallocated", "", self.name, 0.0))
         if self.waiting or self.rewaiting:
             self.serve()
 
