@@ -209,16 +209,27 @@ class FosteringService:
         # One row of uniforms a candidate: accept, apply, approve, application delay, assessment.
         draws = rng.random((count, 5)).tolist()
         low, high = params.assessment_min_days.value, params.assessment_max_days.value
+        p_apply, p_approve = params.enquiry_to_application_prob.value, params.application_to_approval_prob.value
+        apply_days = params.enquiry_to_application_days.value
+        starts, phase_in = params.fee_uplift_starts_after_months.value, params.fee_uplift_phase_in_months.value
+        # The recruitment multiplier depends on the day only through the fee lever's share, which
+        # is constant outside its phase-in: one multiplier per distinct share rather than three
+        # calls for each of about 6,600 candidates a replication (the same numbers).
+        accept_below: dict[float, float] = {}
         events = []
         for candidate, (day, (u_accept, u_apply, u_approve, u_delay, u_assess)) in enumerate(zip(days.tolist(), draws)):
-            if u_accept >= recruitment_multiplier(params, day) / ENQUIRY_CEILING:
+            share = lever_share(day, starts, phase_in)
+            threshold = accept_below.get(share)
+            if threshold is None:
+                threshold = accept_below[share] = recruitment_multiplier(params, day) / ENQUIRY_CEILING
+            if u_accept >= threshold:
                 continue
             events.append((day, 0, "fostering_enquiry", candidate))
-            if u_apply >= params.enquiry_to_application_prob.value:
+            if u_apply >= p_apply:
                 continue
-            applied = day + params.enquiry_to_application_days.value * (0.5 + u_delay)
+            applied = day + apply_days * (0.5 + u_delay)
             events.append((applied, 1, "fostering_application", candidate))
-            if u_approve < params.application_to_approval_prob.value:
+            if u_approve < p_approve:
                 events.append((applied + low + (high - low) * u_assess, 2, "household_approved", candidate))
         return sorted(event for event in events if 0.0 <= event[0] < self.horizon)
 
