@@ -42,6 +42,8 @@ Assumptions
   (``PIPELINE_LEAD_DAYS``), and only their events from the start on are kept.
 * The fee lever moves enquiries (recruitment elasticity) and the deregistration hazard (retention
   elasticity); conversion rates and assessment times do not change.
+
+The clock is read as ``env._now`` (simpy's attribute, not the ``now`` property; see ``pathway``).
 """
 
 from __future__ import annotations
@@ -145,7 +147,7 @@ class FosteringService:
             household_id, int(choose(self._beds_table, u_beds)), youngest, oldest,
             u_siblings < self.params.takes_sibling_groups_prob.value, approved_day, u_skills)
         self.households[household_id] = household
-        self.log.record(self.env.now, household_id, "household_approved", detail="initial" if initial else "",
+        self.log.record(self.env._now, household_id, "household_approved", detail="initial" if initial else "",
                         value=household.beds)
         leave_day = self.deregistration_day(household, -math.log1p(-u_leave))
         if leave_day < self.horizon:
@@ -161,7 +163,7 @@ class FosteringService:
         first = self.params.deregistration_rate_per_year_first_year.value / DAYS_PER_YEAR
         later = self.params.deregistration_rate_per_year_later.value / DAYS_PER_YEAR
         first_year_ends = household.approved_day + DAYS_PER_YEAR
-        day, remaining = self.env.now, unit_exponential
+        day, remaining = self.env._now, unit_exponential
         while day < self.horizon:
             step_end = day + _STEP_DAYS
             if day < first_year_ends < step_end:
@@ -189,9 +191,9 @@ class FosteringService:
         return multiplier
 
     def _deregister_at(self, household: FosterHousehold, leave_day: float):
-        yield self.env.timeout(max(leave_day - self.env.now, 0.0))
+        yield self.env.timeout(max(leave_day - self.env._now, 0.0))
         del self.households[household.household_id]
-        self.log.record(self.env.now, household.household_id, "household_deregistered", value=household.beds)
+        self.log.record(self.env._now, household.household_id, "household_deregistered", value=household.beds)
         for child_id in sorted(household.occupants):
             notice = self.notices.pop(child_id, None)
             if notice is not None:
@@ -253,13 +255,13 @@ class FosteringService:
 
     def _pipeline(self, events: list[tuple[float, int, str, int]]):
         for day, _, event, candidate in events:
-            yield self.env.timeout(day - self.env.now)
+            yield self.env.timeout(day - self.env._now)
             household_id = HOUSEHOLD_ID_BASE + RECRUIT_ID_OFFSET + candidate
             if event == "household_approved":
-                household = self._new_household(household_id, self.env.now, initial=False)
+                household = self._new_household(household_id, self.env._now, initial=False)
                 self._offer_beds(household)
             else:
-                self.log.record(self.env.now, household_id, event)
+                self.log.record(self.env._now, household_id, event)
 
     # ------------------------------------------------------------------ matching
     def find(self, age_years: float, sibling_group: bool, needs_point: float | None = None) -> FosterHousehold | None:
@@ -278,7 +280,7 @@ class FosteringService:
         """Place the child in the household (a bed must be free)."""
         household.occupants.add(child_id)
         self.household_of[child_id] = household.household_id
-        self.log.record(self.env.now, child_id, "foster_bed_taken", detail="", value=household.household_id)
+        self.log.record(self.env._now, child_id, "foster_bed_taken", detail="", value=household.household_id)
 
     def take_initial(self, child_id: int, age_years: float) -> bool:
         """Seat a child of the starting stock: a matching household, else any free bed."""
@@ -296,7 +298,7 @@ class FosteringService:
         self.notices.pop(child_id, None)
         if household_id is None:
             return
-        self.log.record(self.env.now, child_id, "foster_bed_freed", value=household_id)
+        self.log.record(self.env._now, child_id, "foster_bed_freed", value=household_id)
         household = self.households.get(household_id)
         if household is None:  # deregistered: its beds are gone
             return
@@ -332,7 +334,7 @@ class FosteringService:
         placed = False
         for child_id in list(self.step_down_queue):
             event, age_of, sibling_group, needs_point = self.step_down_queue[child_id]
-            if household.takes(age_of(self.env.now), sibling_group, needs_point, self.match_window):
+            if household.takes(age_of(self.env._now), sibling_group, needs_point, self.match_window):
                 del self.step_down_queue[child_id]
                 self.take(child_id, household)
                 event.succeed(household.household_id)
