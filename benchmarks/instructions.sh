@@ -8,6 +8,10 @@
 # they run under the same conditions: a tree whose .pyc files appeared between the two counts
 # (another run writing them) gave a count 0.26 bn too high. Counts of one tree with and without
 # cached byte code differ by up to 0.7% (memory layout), so compare trees with one method.
+# One BLAS/OpenMP thread: with numpy's default thread pool, runs of one tree on the loaded machine
+# differed by up to 2% (likely idle pool threads spinning, which valgrind counts); with one
+# thread two runs of a tree agreed to within 0.1 million instructions (26 Nov 2026).
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 tree=$(cd "$1" && pwd); python=${2:-python3}
 cache=$(mktemp -d); trap 'rm -rf "$cache"' EXIT
 (cd "$tree" && env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX="$cache" PYTHONHASHSEED=0 \

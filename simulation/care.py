@@ -18,6 +18,9 @@ Covers
 * Leaving care at 18: a care leaver with a personal adviser to 21; some foster placements
   become "staying put", which keeps an in-house bed from a younger child.
 
+The clock is read as ``env._now`` (simpy's attribute, not the ``now`` property's Python call; see
+``pathway``).
+
 Assumptions
 -----------
 * Non-age exits follow a constant hazard by age at entry; reasons by age at entry.
@@ -65,22 +68,22 @@ class CareJourneys:
             flags |= OUT_OF_AREA_FLAG
         if uniform_area < self.p_over_20[placement]:
             flags |= OVER_20_MILES_FLAG
-        self.log.record(self.env.now, child.child_id, "placement_started", detail=placement, value=flags)
+        self.log.record(self.env._now, child.child_id, "placement_started", detail=placement, value=flags)
         return placement
 
     def place(self, child: Child, need: str, uniform_area: float, search_rng) -> str:
         """Search for the child's need and start what is found; returns the placement type."""
-        found = self.search.search(child, need, self.env.now, search_rng)
+        found = self.search.search(child, need, self.env._now, search_rng)
         return self.start_placement(child, found, uniform_area)
 
     def end_placement(self, child: Child, placement: str, keep_bed: bool = False) -> None:
-        self.log.record(self.env.now, child.child_id, "placement_ended", detail=placement)
+        self.log.record(self.env._now, child.child_id, "placement_ended", detail=placement)
         self.fostering.cancel_step_down(child.child_id)
         if placement == "foster_inhouse" and not keep_bed:
             self.fostering.free(child.child_id)
 
     def choose_placement(self, child: Child, uniform: float) -> str:
-        table = self.choice_16_17 if child.age_years(self.env.now) >= 16 else self.choice_under_16
+        table = self.choice_16_17 if child.age_years(self.env._now) >= 16 else self.choice_under_16
         return choose(table, uniform)
 
     def _first_placement(self, child: Child, initial_placement: str | None, u_choice: float,
@@ -100,7 +103,7 @@ class CareJourneys:
                      elapsed_days: float = 0.0):
         """A care episode from entry (or from the start, for the stock) to exit."""
         env = self.env
-        now = env.now
+        now = env._now
         child.care_episodes += 1
         rng = self.streams.child_generator("child.care_journey", child.child_id, child.care_episodes)
         search_rng = self.streams.child_generator("placement.search", child.child_id, child.care_episodes)
@@ -124,10 +127,10 @@ class CareJourneys:
         # Allowances depend on age: the metrics need the date of birth of children in care.
         self.log.record(entry_day, child.child_id, "date_of_birth_recorded", value=child.birth_day)
         need, placement = self._first_placement(child, initial_placement, u_choice, u_area, search_rng)
-        placed_at, step_down, stepped_down = env.now, None, False
+        placed_at, step_down, stepped_down = env._now, None, False
 
         while True:
-            now = env.now
+            now = env._now
             rate = move_rate * self.breakdown_multiplier.get(placement, 0.0)
             next_move = now + rng.exponential(1 / rate) if rate > 0 else _NO_MOVE
             retry = now + self.search_wait if placement == "emergency" else _NO_MOVE
@@ -143,25 +146,25 @@ class CareJourneys:
             if notice is not None and notice.triggered:
                 # The carers stopped fostering: an unplanned ending, and a new search.
                 self.end_placement(child, placement)
-                placement, placed_at = self.place(child, "foster", float(rng.random()), search_rng), env.now
+                placement, placed_at = self.place(child, "foster", float(rng.random()), search_rng), env._now
                 continue
             if step_down is not None and step_down.triggered:
                 # A bed freed and was given to this child: a planned move, not a breakdown.
                 self.end_placement(child, placement)
-                self.log.record(env.now, child.child_id, "step_down", detail="residential>foster_inhouse")
+                self.log.record(env._now, child.child_id, "step_down", detail="residential>foster_inhouse")
                 need, placement = "foster", self.start_placement(child, "foster_inhouse", float(rng.random()))
-                placed_at, step_down, stepped_down = env.now, None, True
+                placed_at, step_down, stepped_down = env._now, None, True
                 continue
             if wake == step_due:
                 step_down = self.fostering.wait_for_step_down(child.child_id, child.age_years, child.sibling_group,
                                                               u_step_needs)
                 continue
             if wake == retry:
-                found = self.search.search(child, need, env.now, search_rng)
+                found = self.search.search(child, need, env._now, search_rng)
                 if found != "emergency":
                     self.end_placement(child, placement)
                     placement = self.start_placement(child, found, float(rng.random()))
-                    placed_at = env.now
+                    placed_at = env._now
                 continue
             if wake == next_move:
                 self.end_placement(child, placement)
@@ -169,7 +172,7 @@ class CareJourneys:
                 u_area = float(rng.random())
                 if not stepped_down:
                     need = self.choose_placement(child, u_choice)
-                placement, placed_at = self.place(child, need, u_area, search_rng), env.now
+                placement, placed_at = self.place(child, need, u_area, search_rng), env._now
                 continue
             if wake == adoption_day:
                 self.end_placement(child, placement)
@@ -184,7 +187,7 @@ class CareJourneys:
         if staying_put:
             self.fostering.staying_put(child.child_id)
         self.end_placement(child, placement, keep_bed=staying_put)
-        self.log.record(env.now, child.child_id, "cla_ceased", detail=reason, value=env.now - entry_day)
+        self.log.record(env._now, child.child_id, "cla_ceased", detail=reason, value=env._now - entry_day)
         if reason == "age_18":
             stay_days = exponential(self.staying_put_mean, float(rng.random())) if staying_put else 0.0
             yield from self.care_leaver(child, placement if staying_put else None, stay_days)
@@ -197,16 +200,16 @@ class CareJourneys:
         """A care leaver supported by a personal adviser until 21 (optionally staying put)."""
         env = self.env
         self.join_team(child, "leaving_care")
-        self.log.record(env.now - elapsed_days, child.child_id, "care_leaver_started", state="care_leaver",
+        self.log.record(env._now - elapsed_days, child.child_id, "care_leaver_started", state="care_leaver",
                         detail="initial" if elapsed_days else "")
         support_ends = child.day_of_birthday(self.leaving_care_age)
         if staying_put_with is not None:
-            self.log.record(env.now, child.child_id, "staying_put_started", detail=staying_put_with)
-            stay_ends = min(env.now + stay_days, support_ends)
-            yield env.timeout(max(stay_ends - env.now, 0.0))
-            self.log.record(env.now, child.child_id, "staying_put_ended", detail=staying_put_with)
+            self.log.record(env._now, child.child_id, "staying_put_started", detail=staying_put_with)
+            stay_ends = min(env._now + stay_days, support_ends)
+            yield env.timeout(max(stay_ends - env._now, 0.0))
+            self.log.record(env._now, child.child_id, "staying_put_ended", detail=staying_put_with)
             if staying_put_with == "foster_inhouse":
                 self.fostering.free(child.child_id)
-        yield env.timeout(max(support_ends - env.now, 0.0))
+        yield env.timeout(max(support_ends - env._now, 0.0))
         self.join_team(child, None)
-        self.log.record(env.now, child.child_id, "left", state="left", detail="age_21")
+        self.log.record(env._now, child.child_id, "left", state="left", detail="age_21")

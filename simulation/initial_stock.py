@@ -98,8 +98,10 @@ def seed_initial_stock(model) -> None:
 
     n_cp = round(stock.cp_plans_open.value)
     # Plans end at 18 at the latest, so lengths are capped there (a plan may otherwise never end).
-    candidates = np.minimum([journeys.cp_plan_days(_UniformSource(rng)) for _ in range(max(50 * n_cp, 1))],
-                            18 * DAYS_PER_YEAR)
+    n_candidates = max(50 * n_cp, 1)
+    uniforms = _PreDrawnUniforms(rng, _CP_PLAN_UNIFORMS * n_candidates)
+    candidates = np.minimum([journeys.cp_plan_days(uniforms) for _ in range(n_candidates)], 18 * DAYS_PER_YEAR)
+    uniforms.check_used_up()
     cp_lengths = length_biased_sample(rng, candidates, max(20 * n_cp, 1))
     for _ in range(n_cp):
         total, elapsed, age = open_spell(cp_lengths)
@@ -166,14 +168,37 @@ def seed_initial_stock(model) -> None:
         soon(env, journeys.early_help, child, draws, elapsed, total)
 
 
-class _UniformSource:
-    """Adapts a numpy generator to the ``uniform(purpose)`` interface of episode draws."""
+#: Uniforms ``Journeys.cp_plan_days`` takes for one plan: whether it ends before the first review,
+#: then either when it ends or the review at which it ends.
+_CP_PLAN_UNIFORMS = 2
 
-    def __init__(self, rng: np.random.Generator):
-        self._rng = rng
+
+class _PreDrawnUniforms:
+    """The ``uniform(purpose)`` interface of episode draws over uniforms drawn in one call.
+
+    ``rng.random(count)`` gives the same numbers as ``count`` calls of ``rng.random()``, without
+    a numpy call for each of the starting stock's CP plan candidates (about 11,000 uniforms a
+    replication). ``check_used_up`` says if the count was wrong, which would shift every later
+    draw of the stream.
+    """
+
+    def __init__(self, rng: np.random.Generator, count: int):
+        self._count = count
+        self._values = iter(rng.random(count).tolist())
 
     def uniform(self, purpose: str) -> float:  # noqa: ARG002 - purpose is irrelevant here
-        return float(self._rng.random())
+        value = next(self._values, None)
+        if value is None:
+            raise RuntimeError(f"more than the {self._count} pre-drawn uniforms taken: "
+                               f"update _CP_PLAN_UNIFORMS to what cp_plan_days takes")
+        return value
+
+    def check_used_up(self) -> None:
+        """Raise if fewer uniforms were taken than were drawn."""
+        left = sum(1 for _ in self._values)
+        if left:
+            raise RuntimeError(f"{left} of {self._count} pre-drawn uniforms unused: "
+                               f"update _CP_PLAN_UNIFORMS to what cp_plan_days takes")
 
 
 __all__ = ["seed_initial_stock", "length_biased_lognormal", "expected_assessment_days"]

@@ -12,6 +12,8 @@ Covers
   same children make the same choices in every scenario (common random numbers).
 * Records are written as whole tuples with ``log.append((time, child, event, state, detail,
   value))`` (``eventlog.COLUMNS``): the cheapest write, on the path of most of a replication's records.
+* The clock is read as ``env._now``, simpy's own attribute: ``env.now`` is a Python property, a
+  function call on each of about 180,000 reads a replication (as in ``workforce``).
 * Only events that change a child's state are scheduled: one timeout per stage, one per placement
   move, one per re-referral delay. Stocks and rates are derived from the event log afterwards, never polled.
 
@@ -140,7 +142,7 @@ class Journeys(CareJourneys):
         ``draws``: the block of the child's first episode when the caller already holds it (a new
         child's arrival, which read only its age, prior plans and diversion slots from it).
         """
-        now = self.env.now
+        now = self.env._now
         if child.age_years(now) >= 18:
             return
         if draws is None or child.referral_episodes != 0:
@@ -158,7 +160,7 @@ class Journeys(CareJourneys):
 
     def close(self, child: Child, reason: str, kind: str | None, draws_uniforms) -> None:
         """Close the case; the child may be referred again later (``kind`` picks the chance)."""
-        now = self.env.now
+        now = self.env._now
         rereferral_factor = self.loop.rereferral(self.team_of.get(child.child_id))
         self.join_team(child, None)
         self.log.append((now, child.child_id, "case_closed", "closed", reason, 0.0))
@@ -175,7 +177,7 @@ class Journeys(CareJourneys):
     def assessment(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
                    total_days: float | None = None) -> None:
         """Assessment from referral: wait for a social worker, then assess or start a s.47."""
-        referred = self.env.now - elapsed_days
+        referred = self.env._now - elapsed_days
         self.log.append((referred, child.child_id, "assessment_started", "assessment",
                          "initial" if elapsed_days else "", 0.0))
         allocation = self.join_team(child, "assessment", wait=True)
@@ -203,7 +205,7 @@ class Journeys(CareJourneys):
 
     def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float) -> str | None:
         outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
-        now = self.env.now
+        now = self.env._now
         self.log.append((now, child.child_id, "assessment_completed", "", outcome, now - referred))
         if outcome in ("not_in_need", "in_need_closed"):
             self.close(child, outcome, "nfa", draws)
@@ -215,7 +217,7 @@ class Journeys(CareJourneys):
 
         ``to_plan`` is None when no conference is held, else True when a CP plan follows.
         """
-        self.log.append((self.env.now, child.child_id, "s47_started", "s47", "", 0.0))
+        self.log.append((self.env._now, child.child_id, "s47_started", "s47", "", 0.0))
         after(self.env, self.s47_days, self.conference, child, draws, then)
 
     def conference(self, child: Child, draws: EpisodeDraws, then) -> None:
@@ -223,7 +225,7 @@ class Journeys(CareJourneys):
         if draws.uniform("icpc") >= self.p_icpc:
             then(child, draws, None)
             return
-        self.log.append((self.env.now, child.child_id, "icpc", "", "", 0.0))
+        self.log.append((self.env._now, child.child_id, "icpc", "", "", 0.0))
         then(child, draws, draws.uniform("cp_after_icpc") < self.p_cp_after_icpc)
 
     def s47_from_referral(self, child: Child, draws: EpisodeDraws) -> None:
@@ -233,7 +235,7 @@ class Journeys(CareJourneys):
             if to_plan is None:
                 self.enter(self.assessment_outcome(child, draws, referred), child, draws)
                 return
-            now = self.env.now
+            now = self.env._now
             self.log.append((now, child.child_id, "assessment_completed", "",
                              "cp_plan" if to_plan else "cin_plan", now - referred))
             (self.cp_plan if to_plan else self.cin_plan)(child, draws)
@@ -247,13 +249,13 @@ class Journeys(CareJourneys):
         (self.cp_plan if to_plan else self.cin_plan)(child, draws)
 
     def _until_18(self, child: Child, duration: float) -> tuple[float, bool]:
-        left = child.day_of_birthday(18) - self.env.now
+        left = child.day_of_birthday(18) - self.env._now
         return (left, True) if duration >= left else (duration, False)
 
     def cin_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
                  total_days: float | None = None) -> None:
         """A Child in Need plan (s.17); ``elapsed_days``/``total_days`` for the starting stock."""
-        now = self.env.now
+        now = self.env._now
         self.join_team(child, "family_support")
         self.log.append((now - elapsed_days, child.child_id, "cin_plan_started", "cin_plan",
                          "initial" if elapsed_days else "", 0.0))
@@ -268,7 +270,7 @@ class Journeys(CareJourneys):
         """The plan's review ends it: closed, stepped down, or escalated (s.47, care)."""
         endings = self.loop.escalated_endings(self.cin_end_table, "cin", "family_support", self.cin_endings)
         ending = "age_18" if aged_out else choose(endings, draws.uniform("cin_end"))
-        now = self.env.now
+        now = self.env._now
         self.log.append((now, child.child_id, "cin_plan_ended", "", ending, now - started_now + elapsed_days))
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
@@ -297,7 +299,7 @@ class Journeys(CareJourneys):
     def cp_plan(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,
                 total_days: float | None = None) -> None:
         """A Child Protection plan from the initial conference to the conference that ends it."""
-        now = self.env.now
+        now = self.env._now
         self.join_team(child, "family_support")
         self.log.append((now - elapsed_days, child.child_id, "cp_plan_started", "cp_plan",
                          "initial" if elapsed_days else "", child.cp_plans_before))
@@ -312,7 +314,7 @@ class Journeys(CareJourneys):
         """The conference that ends the plan: closed, stepped down to CIN, or care."""
         endings = self.loop.escalated_endings(self.cp_end_table, "cp", "family_support", self.cp_endings)
         ending = "age_18" if aged_out else choose(endings, draws.uniform("cp_end"))
-        now = self.env.now
+        now = self.env._now
         self.log.append((now, child.child_id, "cp_plan_ended", "", ending, now - started_now + elapsed_days))
         if ending in ("closed", "age_18"):
             self.close(child, ending, None if aged_out else "plan", draws)
@@ -345,7 +347,7 @@ class Journeys(CareJourneys):
         limit is the queue's one timer (``queue_limits.HeadTimer``), set for the head of the queue.
         """
         if not elapsed_days:
-            self.log.append((self.env.now, child.child_id, "early_help_queued", "early_help_waiting", "", 0.0))
+            self.log.append((self.env._now, child.child_id, "early_help_queued", "early_help_waiting", "", 0.0))
             start = lambda: self.early_help_starts(child, draws, 0.0, None)  # noqa: E731
             if not self.early_help_places.request(child.child_id, start):
                 # One timer for the head of the queue (``queue_limits``), not one per family.
@@ -359,13 +361,13 @@ class Journeys(CareJourneys):
         """The family's time limit, while it waits: it leaves the queue (perhaps to a referral)."""
         if not self.early_help_places.cancel(child.child_id):
             return  # helped before the limit
-        self.log.append((self.env.now, child.child_id, "early_help_unserved", "closed", "", 0.0))
+        self.log.append((self.env._now, child.child_id, "early_help_unserved", "closed", "", 0.0))
         if draws.uniform("early_help_unserved") < self.p_eh_unserved_referral:
             self.referral(child)
 
     def early_help_starts(self, child: Child, draws: EpisodeDraws, elapsed_days: float,
                           total_days: float | None) -> None:
-        start = self.env.now - elapsed_days
+        start = self.env._now - elapsed_days
         self.log.append((start, child.child_id, "early_help_started", "early_help",
                          "initial" if elapsed_days else "", 0.0))
         if total_days is None:
@@ -376,7 +378,7 @@ class Journeys(CareJourneys):
     def early_help_ended(self, child: Child, draws: EpisodeDraws) -> None:
         """Help ends: the place goes to the next family; the case closes or escalates to a referral."""
         escalates = draws.uniform("early_help_escalation") < self.p_eh_escalation
-        self.log.append((self.env.now, child.child_id, "early_help_ended", "closed",
+        self.log.append((self.env._now, child.child_id, "early_help_ended", "closed",
                          "escalated" if escalates else "closed", 0.0))
         # After the record: the next family's help starts now, in this call, so the log shows this
         # family leaving before the next one takes its place.

@@ -27,6 +27,8 @@ from typing import Callable
 
 from simulation.schedule import at
 
+# The clock is read as ``env._now`` (simpy's attribute, not the ``now`` property; see ``pathway``).
+
 
 class HeadTimer:
     """One timer for the head of a queue with a common time limit.
@@ -51,14 +53,14 @@ class HeadTimer:
 
     def add(self, key, token, *payload) -> None:
         """Someone starts waiting now (queued with ``token``); they wait until now + the limit."""
-        deadline = self.env.now + self.limit_days
+        deadline = self.env._now + self.limit_days
         self.pending.append((deadline, key, token, payload))
         if not self.armed:
             self.armed = True
             at(self.env, deadline, self._fire)
 
     def _fire(self) -> None:
-        now, pending = self.env.now, self.pending
+        now, pending = self.env._now, self.pending
         while pending:
             deadline, key, token, payload = pending[0]
             if not self.still_waiting(key, token):
