@@ -132,6 +132,53 @@ def holdout_summary(evaluation: calibrate.Evaluation, holdout: calibrate.Evaluat
     return text + "\n".join(lines)
 
 
+def year_window_overlaps(targets: pd.DataFrame) -> pd.DataFrame:
+    """For each counted measure with two published years or more: how far the tolerance windows
+    of its lowest and its highest year overlap, in tolerances.
+
+    Under the rule "at least half the published range", the two extreme years' windows always
+    meet; where half the range is the tolerance they meet at a single point, and a simulated
+    mean hits both only at the midpoint. Such a pair is, for the fit, a toss of a coin: the
+    shared ceiling of every calibration by this rule, whatever the model.
+    """
+    counted = targets[targets["role"] == "target"]
+    rows = []
+    for kpi, years in counted.groupby("kpi", sort=False):
+        if len(years) < 2:
+            continue
+        low, high = years.loc[years["value"].idxmin()], years.loc[years["value"].idxmax()]
+        overlap = (low["value"] + low["tolerance"]) - (high["value"] - high["tolerance"])
+        rows.append({"kpi": kpi, "label": low["label"], "years": len(years),
+                     "lowest": low["value"], "lowest_period": low["period"],
+                     "highest": high["value"], "highest_period": high["period"],
+                     "overlap_tolerances": overlap / max(low["tolerance"], high["tolerance"])})
+    return pd.DataFrame(rows)
+
+
+def overlap_note(targets: pd.DataFrame, fragile: float = 0.2) -> str:
+    """Markdown: the measures whose extreme years' windows meet at a point or barely overlap."""
+    overlaps = year_window_overlaps(targets)
+    if overlaps.empty:
+        return ""
+    touching = overlaps[overlaps["overlap_tolerances"] <= 0.01]
+    thin = overlaps[(overlaps["overlap_tolerances"] > 0.01)
+                    & (overlaps["overlap_tolerances"] <= fragile)]
+    lines = ["## Targets no single year can hit together", "",
+             f"For **{len(touching)} measure{'s' * (len(touching) != 1)}** the tolerance is half "
+             "the published range, so the "
+             "windows of the lowest and the highest year meet at one point: a simulated mean hits "
+             "both only at the midpoint, and otherwise misses one of them, so about "
+             f"{len(touching)} targets are lost by the tolerance rule's construction. For "
+             f"{len(thin)} more the two windows overlap by at most {fragile:g} of a tolerance, "
+             "so chance in the replications decides them.", "",
+             "| Measure | Lowest | Highest | Overlap (tolerances) |", "|---|---|---|---|"]
+    for _, row in pd.concat([touching, thin]).iterrows():
+        lines.append(f"| {row['label']} | {row['lowest']:g} ({row['lowest_period']}) | "
+                     f"{row['highest']:g} ({row['highest_period']}) | "
+                     f"{row['overlap_tolerances']:.2f} |")
+    return "\n".join(lines)
+
+
 METHOD = """## Method in plain English
 
 - **Targets** (`calibration/targets.csv`, written by `calibration/build_targets.py` from the
@@ -253,6 +300,7 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
               "Counted targets and inputs (simulated: first year of the run; interval: 2.5th-97.5th "
               "percentile of replications).", "",
               target_table(table[table["role"] != "check"]), "",
+              overlap_note(table), "",
               "## Checks (not counted)", "", price_base.note(load_scenario(scenario_path)), "",
               target_table(table[table["role"] == "check"]), "",
               first_guess]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import calibrate, cli, price_base
+from simulation import calibrate, calibration_report, cli, price_base
 from simulation.contract import KPI_NAMES
 
 TARGETS = calibrate.load_targets()
@@ -109,6 +109,26 @@ def test_fit_loss_narrows_each_tolerance_by_the_chance_in_its_mean():
     assert calibrate.robust_loss(calibrate.counted_gaps(edge)) == 0.0, "no margin, no cost"
 
 
+def test_year_windows_of_a_measure_meet_at_a_point_under_the_half_range_rule():
+    """Published 10 and 20 with tolerance 5 (half the range): the windows [5, 15] and [15, 25]
+    meet at 15 (overlap 0); with tolerance 6 they overlap by 2, a third of a tolerance. A
+    measure with one year, or an input, is left out; the report lists the touching measure."""
+    targets = pd.DataFrame({
+        "kpi": ["a", "a", "b", "b", "b", "c", "d", "d"],
+        "label": ["A", "A", "B", "B", "B", "C", "D", "D"],
+        "period": ["2019-20", "2020-21", "2019-20", "2020-21", "2021-22", "2019-20", "2019-20", "2020-21"],
+        "value": [10.0, 20.0, 10.0, 14.0, 20.0, 5.0, 1.0, 9.0],
+        "tolerance": [5.0, 5.0, 6.0, 6.0, 6.0, 1.0, 4.0, 4.0],
+        "role": ["target"] * 6 + ["input"] * 2,
+    })
+    overlaps = calibration_report.year_window_overlaps(targets).set_index("kpi")
+    assert sorted(overlaps.index) == ["a", "b"], f"got {sorted(overlaps.index)}"
+    assert overlaps.loc["a", "overlap_tolerances"] == pytest.approx(0.0)
+    assert overlaps.loc["b", "overlap_tolerances"] == pytest.approx(2 / 6)
+    note = calibration_report.overlap_note(targets)
+    assert "**1 measure**" in note and "| A | 10 (2019-20) | 20 (2020-21) | 0.00 |" in note, note
+
+
 def test_target_values_read_first_year_and_september():
     """``fy`` reads the first financial year's annual values, ``sep`` the 30 September month
     end; ratios of KPIs are evaluated, and absent placement types count as zero."""
@@ -136,6 +156,7 @@ def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
     for section in ("# Calibration report", "## Method in plain English", "## Targets",
                     "## Fitted parameters", "## First guess by arithmetic",
+                    "## Targets no single year can hit together",
                     "## One-year-ahead validation", "### Out of sample", "## Run time",
                     "**Quick mode**"):
         assert section in report, f"report lacks {section!r}"
