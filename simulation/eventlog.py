@@ -23,7 +23,7 @@ and "time already spent" are honest and month 1 is already realistic; flows coun
 
 from __future__ import annotations
 
-from operator import itemgetter
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,8 @@ class EventLog:
         rather than walked by the garbage collector's next pass (about 10% of a replication).
 
         Columns are built one at a time from the records (numpy for numbers, a categorical for
-        event names), which is about three times faster than
+        event names), each a slice of the records flattened once, which is about three times
+        faster than
         ``DataFrame.from_records`` followed by a frame sort, and gives the same frame: ``event``
         categorical over ``EVENTS``, ``state`` and ``detail`` as objects, a stable time order.
         """
@@ -107,26 +108,36 @@ class EventLog:
             self.records = []
             self.append = self.records.append
         count = len(records)
-        # Columns pulled out one at a time (numbers straight into numpy): about half the time of
-        # transposing with ``zip(*records)``, which builds 140,000 tuple iterators.
-        times = np.fromiter(map(_TIME, records), dtype=float, count=count)
+        width = len(COLUMNS)
+        # One pass over the record tuples, flattening them into one list, then each column as a
+        # slice of it. The tuples are scattered over about 12 MB of memory, and walking them once
+        # per column (six passes) cost a cache miss per tuple per pass; slices of the flat list
+        # read contiguous pointers instead. About 20% less time for the frame (in a run, with
+        # cold caches), and the same frame.
+        flat = list(chain.from_iterable(records))
+        if len(flat) != width * count:  # a record with a field missing or extra (every writer
+            # gives all six, so this is a guard, not a full check: it sees only the total)
+            raise ValueError(f"event records must have {width} fields ({', '.join(COLUMNS)})")
+        del records  # with ``release``, the list and its tuples go now (their fields live in ``flat``)
+        times = np.fromiter(flat[_TIME::width], dtype=float, count=count)
         order = np.argsort(times, kind="stable")  # stable: ties keep the order events happened
-        codes = np.fromiter(map(_EVENT_CODES.__getitem__, map(_EVENT, records)), dtype=np.int8, count=count)
+        codes = np.fromiter(map(_EVENT_CODES.__getitem__, flat[_EVENT::width]), dtype=np.int8, count=count)
 
-        def objects(column) -> pd.Series:
+        def objects(column: int) -> pd.Series:
             # dtype=object said explicitly: pandas 3 would otherwise infer its string dtype.
-            return pd.Series(np.array(list(map(column, records)), dtype=object)[order], dtype=object)
+            return pd.Series(np.array(flat[column::width], dtype=object)[order], dtype=object)
 
         frame = pd.DataFrame({
             "time_days": times[order],
-            "child_id": np.fromiter(map(_CHILD_ID, records), dtype=np.int64, count=count)[order],
+            "child_id": np.fromiter(flat[_CHILD_ID::width], dtype=np.int64, count=count)[order],
             "event": pd.Categorical.from_codes(codes[order], categories=EVENTS),
             "state": objects(_STATE),
             "detail": objects(_DETAIL),
-            "value": np.fromiter(map(_VALUE, records), dtype=float, count=count)[order],
+            "value": np.fromiter(flat[_VALUE::width], dtype=float, count=count)[order],
         })
         return frame
 
 
-_TIME, _CHILD_ID, _EVENT, _STATE, _DETAIL, _VALUE = (itemgetter(i) for i in range(len(COLUMNS)))
+#: Each column's position in a record.
+_TIME, _CHILD_ID, _EVENT, _STATE, _DETAIL, _VALUE = range(len(COLUMNS))
 _EVENT_CODES = {name: code for code, name in enumerate(EVENTS)}

@@ -63,14 +63,22 @@ def intervals(rows: pd.DataFrame, key_cols: list[str]) -> pd.DataFrame:
         ordered = rows.take(np.lexsort(keys[::-1]))
     else:
         ordered = rows.sort_values([*key_cols, "time_days", "seq"], kind="stable")
-    same_key = np.ones(max(len(ordered) - 1, 0), dtype=bool)
-    for col in key_cols:
-        values = ordered[col].to_numpy()
-        same_key &= values[1:] == values[:-1]  # NaN never equals NaN: such a key has no successor
-    times = ordered["time_days"].to_numpy(dtype=float)
-    end_days = np.full(len(ordered), np.inf)
-    end_days[:-1][same_key] = times[1:][same_key]
+    end_days = interval_ends([ordered[col].to_numpy() for col in key_cols],
+                             ordered["time_days"].to_numpy(dtype=float))
     return ordered.assign(end_days=end_days)
+
+
+def interval_ends(keys: list[np.ndarray], times: np.ndarray) -> np.ndarray:
+    """``end_days`` of ``intervals`` for rows already in (key, time, seq) order, as arrays.
+
+    A row's interval ends at the next row's time when all its ``keys`` match, else at ``inf``.
+    """
+    same_key = np.ones(max(len(times) - 1, 0), dtype=bool)
+    for values in keys:
+        same_key &= values[1:] == values[:-1]  # NaN never equals NaN: such a key has no successor
+    end_days = np.full(len(times), np.inf)
+    end_days[:-1][same_key] = times[1:][same_key]
+    return end_days
 
 
 def count_open(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -162,8 +170,12 @@ class KpiBuilder:
 
     def state_rows(self, state: str) -> pd.DataFrame:
         """The state intervals (``state_stocks``) in ``state``, without comparing strings again."""
-        group = self.state_groups.get(state)
-        return group if group is not None else self.state_intervals.iloc[:0]
+        rows = self.state_groups.get(state)
+        if rows is None:
+            mask = self.state_masks.get(state)
+            rows = self.state_intervals[mask] if mask is not None else self.state_intervals.iloc[:0]
+            self.state_groups[state] = rows
+        return rows
 
     def detail_mask(self, detail: str) -> pd.Series:
         """Rows whose ``detail`` is ``detail``, as a boolean Series."""
@@ -204,12 +216,15 @@ class KpiBuilder:
         # (half the time of factorising it).
         states = intervals(self.events[self.events["state"].to_numpy() != ""], ["child_id"])
         self.state_intervals = states  # kept for groups that need durations (cp_duration_metrics)
-        # Each state's intervals (rows in their order), grouped once: ``state_rows`` reads them.
-        self.state_groups = dict(iter(states.groupby("state", observed=True)))
-        open_by_state = {
-            state: count_open(group["time_days"].to_numpy(), group["end_days"].to_numpy(), self.at)
-            for state, group in self.state_groups.items()
-        }
+        # Each state's rows as a mask over the intervals, the states factorised once. Stocks need
+        # only the start and end arrays, so no frame is built per state (a groupby took a copy of
+        # every column for each of the ten states); ``state_rows`` builds the two frames asked for.
+        codes, names = pd.factorize(states["state"].to_numpy())
+        self.state_masks = {state: codes == code for code, state in enumerate(names)}
+        self.state_groups: dict[str, pd.DataFrame] = {}
+        starts, ends = states["time_days"].to_numpy(), states["end_days"].to_numpy()
+        open_by_state = {state: count_open(starts[mask], ends[mask], self.at)
+                         for state, mask in self.state_masks.items()}
         zero = np.zeros(len(self.at))
         get = lambda state: open_by_state.get(state, zero).astype(float)  # noqa: E731
         self.monthly["cin_plans_open"] = get("cin_plan")

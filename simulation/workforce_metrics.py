@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.metrics import count_open, intervals
+from simulation.metrics import count_open, interval_ends
 from simulation.workforce_flows import CASE_HOLDING_TEAMS
 
 EMPLOYED_KINDS = ("employed", "asye")
@@ -107,14 +107,20 @@ def add_workforce_kpis(builder) -> None:
     # Allocation: held and waiting children per team at each month end. Each team's rows are
     # taken on their own (by the factorised codes), so a row's successor is found on the child's
     # numeric id alone: the same intervals as keying by (child, team), without sorting strings.
+    # The intervals of ``metrics.intervals`` (same order, same ends), on arrays: no frame is
+    # copied per team and per kind.
     codes = builder.event_codes
     allocation = codes.equals("allocation_requested") | codes.equals("allocated") | codes.equals("deallocated")
+    child_ids, seq, times = events["child_id"].to_numpy(), events["seq"].to_numpy(), builder.times
     held, waiting = {}, {}
     for team in CASE_HOLDING_TEAMS:
-        of_team = intervals(events[allocation & builder.detail_codes.equals(team)], ["child_id"])
+        rows = np.flatnonzero(allocation & builder.detail_codes.equals(team))
+        rows = rows[np.lexsort((seq[rows], times[rows], child_ids[rows]))]
+        began = times[rows]
+        ended = interval_ends([child_ids[rows]], began)
         for kind, store in (("allocated", held), ("allocation_requested", waiting)):
-            part = of_team[of_team["event"] == kind]
-            store[team] = count_open(part["time_days"].to_numpy(), part["end_days"].to_numpy(), at).astype(float)
+            is_kind = codes.equals(kind)[rows]
+            store[team] = count_open(began[is_kind], ended[is_kind], at).astype(float)
     held_total, waiting_total = sum(held.values()), sum(waiting.values())
     holders_fte = stock(case_holding & (employed | agency))
     builder.add_stock("sw_case_holders_fte", holders_fte)
