@@ -365,23 +365,26 @@ class Objective:
         scenario = with_values(self.scenario_path, self.values(unit), start_date=self.start_date)
         return evaluate(scenario, self.targets, **self.options)
 
-    def gaps(self, unit) -> np.ndarray:
-        """The standardised gaps of the counted targets (one evaluation, recorded)."""
+    def _record(self, unit) -> tuple[np.ndarray, float]:
+        """One evaluation at ``unit``, recorded: its standardised gaps and its ``fit_loss``."""
         if len(self.trace) >= self.max_evaluations:
             raise _Budget
         evaluation = self.evaluation(unit)
-        z = counted_gaps(evaluation.table)
         loss = fit_loss(evaluation.table)
+        # The trace's column keeps its name: this is the robust loss, with the noise margins.
         self.trace.append({**self.values(unit), "distance": evaluation.distance,
                            "robust_loss": loss, "hit_rate": evaluation.hit_rate})
         if self.best is None or loss < self.best[0]:
             self.best = (loss, np.clip(np.asarray(unit, float), 0, 1), evaluation)
-        return z
+        return counted_gaps(evaluation.table), loss
+
+    def gaps(self, unit) -> np.ndarray:
+        """The standardised gaps of the counted targets (one evaluation, recorded)."""
+        return self._record(unit)[0]
 
     def loss(self, unit) -> float:
-        """``fit_loss`` at ``unit`` (one evaluation, recorded)."""
-        self.gaps(unit)
-        return self.trace[-1]["robust_loss"]
+        """``fit_loss`` at ``unit`` (one evaluation, recorded): what the search minimises."""
+        return self._record(unit)[1]
 
     def jacobian(self, unit, step: float = 0.05) -> np.ndarray:
         """Forward differences of the standardised gaps (all of them: a target hit still tells

@@ -394,8 +394,8 @@ def _finish_run(plan: _PlannedRun, replications: int, seed: int, years: float, w
     """Combine a run's replication files into the contract's files and write its manifest."""
     from simulation import analysis
 
-    scenario, out_dir, reps_dir, wanted = plan.scenario, plan.out_dir, plan.reps_dir, \
-        range(replications)
+    scenario, out_dir, reps_dir = plan.scenario, plan.out_dir, plan.reps_dir
+    wanted = range(replications)
     records = [json.loads(rep_paths(reps_dir, r)["record"].read_text(encoding="utf-8"))
                for r in wanted]
     monthly = pd.concat([read_rep(rep_paths(reps_dir, r)["monthly"], "month_end")
