@@ -108,7 +108,7 @@ def targets_chart(table: pd.DataFrame, section: str, path: Path) -> str | None:
     for axis in list(axes.flat)[len(groups):]:
         axis.axis("off")
     title = dict((key, name) for key, name, _ in SECTIONS)[section]
-    figure.suptitle(f"{title}: published figures and tolerance beside the simulated first year",
+    figure.suptitle(f"{title}: published figures and tolerance beside the simulated typical year",
                     fontsize=11)
     _legend(figure)
     figure.tight_layout(rect=(0, 0.05 if n_rows > 2 else 0.1, 1, 0.97))
@@ -165,10 +165,11 @@ def markdown(written: dict[str, str]) -> str:
         return ""
     lines = ["## Charts", "",
              "Each panel is one counted target group: per published year, the published value "
-             "(black dot) and its tolerance (grey bar), and beside it the simulated first-year "
-             "mean with its 95% interval across replications (green circle: within tolerance; "
-             "red cross: outside; hollow grey: an input, never counted). The model's first year is "
-             "the same in every panel's years: it is set beside each published year.", ""]
+             "(black dot) and its tolerance (grey bar), and beside it the simulated typical-year "
+             "mean (years 2 and 3 of the run) with its 95% interval across replications (green "
+             "circle: within tolerance; red cross: outside; hollow grey: an input, never "
+             "counted). The model's typical year is the same in every panel's years: it is set "
+             "beside each published year.", ""]
     titles = {f"targets_{key}": title for key, title, _ in SECTIONS}
     for key, path in written.items():
         if key in titles:

@@ -71,7 +71,8 @@ def candidates(box: dict[str, tuple[float, float]], count: int, seed: int) -> pd
 
 
 def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fit, *,
-                   count: int, replications: int, seed: int, years: float = 1.0,
+                   count: int, replications: int, seed: int,
+                   model_years: tuple[int, ...] = calibrate.COMPARED_YEARS,
                    workers: int = 1, executor=None, width: float = 3.0, level: float = LEVEL,
                    start_date=None, progress=None) -> pd.DataFrame:
     """Every candidate (the fitted point first) with its distance, hit rate, likelihood-ratio
@@ -84,7 +85,8 @@ def plausible_sets(scenario_path: Path, targets: pd.DataFrame, fit: calibrate.Fi
     for row in frame.to_dict("records"):
         evaluation = calibrate.evaluate(
             calibrate.with_values(scenario_path, row, start_date=start_date), targets,
-            replications=replications, seed=seed, years=years, workers=workers, executor=executor,
+            replications=replications, seed=seed, model_years=model_years, workers=workers,
+            executor=executor,
             progress=progress)
         loss = calibrate.fit_loss(evaluation.table)
         scores.append((evaluation.distance, loss, evaluation.hit_rate))

@@ -144,6 +144,24 @@ def test_target_values_read_first_year_and_september():
     assert values.tolist() == [300.0, 10.0, 0.0, 2.0], f"got {values.tolist()}"
 
 
+def test_target_values_average_the_compared_model_years():
+    """With ``model_years=(2, 3)`` each target is the mean of its value in the run's second and
+    third financial years (``sep`` the second and third 30 September), a ratio is taken within
+    each year before averaging, and a run too short for the years asked is refused."""
+    annual = pd.DataFrame({"financial_year": ["FY2023-24"] * 2 + ["FY2024-25"] * 2 + ["FY2025-26"] * 2,
+                           "kpi": ["cla", "cla_placement_residential"] * 3,
+                           "value": [300.0, 30.0, 200.0, 40.0, 400.0, 40.0]})
+    monthly = pd.DataFrame({"month_end": ["2023-09-30", "2024-09-30", "2025-09-30", "2025-11-30"],
+                            "kpi": ["sw_fte"] * 4, "value": [1.0, 2.0, 4.0, 8.0]})
+    targets = pd.DataFrame({"model_expr": ["cla", "100*cla_placement_residential/cla", "sw_fte"],
+                            "model_when": ["fy", "fy", "sep"]})
+    values = calibrate.target_values(monthly, annual, targets, model_years=(2, 3))
+    # cla (200 + 400) / 2; residential share (20% + 10%) / 2, not 80 / 600; September 2024 and 2025.
+    assert values.tolist() == [300.0, 15.0, 3.0], f"got {values.tolist()}"
+    with pytest.raises(ValueError, match="3 complete financial year"):
+        calibrate.target_values(monthly, annual, targets, model_years=(2, 4))
+
+
 def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
     """``cssim calibrate --quick --fit`` finishes in seconds and writes the report with its
     sections, the evaluation, the fit trace and the plausible-set search; the hit rate it prints
