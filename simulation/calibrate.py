@@ -21,11 +21,11 @@ Method in plain words
   stock, which carries no history of closed cases, and from the September 2022 workforce
   census; measures that depend on history or on the workforce settling move for about two
   years (second CP plans 18% in year 1, 25-27% from year 2; agency social workers 26 FTE in
-  year 1, 21-23 in years 2-3; foster share 71% in year 1, 73-74.5% from year 2). A fit that saw
-  only year 1 could not see those movements. Years 2-3 are averaged (not one year) so that each
-  replication's figure is steadier. The one-year-ahead validation
-  (``calibration_report.run_validation``) is a projection from a published stock and keeps the
-  first year.
+  year 1, 21-23 in years 2-3; with the values fitted on year 1, the foster share went from 71%
+  in year 1 to 73-74.5% from year 2). A fit that saw only year 1 could not see those
+  movements. Years 2-3 are averaged (not one year) so that each replication's figure is
+  steadier. The one-year-ahead validation (``calibration_report.run_validation``) is a
+  projection from a published stock and keeps the first year.
 - ``distance`` = mean over counted targets of ``((simulated mean - published) / tolerance)**2``;
   ``hit_rate`` = share of counted targets (``role == "target"``; never inputs or checks) with
   ``|simulated mean - published| <= tolerance``.
