@@ -25,11 +25,11 @@ Assumptions
 - Results never depend on the executor: a task's result depends only on its arguments (the
   runner passes (scenario, seed, replication, years)), and the runner orders results by key.
 - How pool workers start (``pool_start_method``): "fork" on Linux when this process has no
-  Python thread but the main one, otherwise "spawn" (macOS, Windows, and e.g. a Jupyter kernel
-  or a pytest-xdist worker, which run threads of their own). A forked worker starts at once with
-  the parent's modules (model, pandas, numpy) already imported; a spawned one first re-imports
-  them, 0.6-1 s before its first replication (a third of the gap to the 10 s target of a
-  30-replication run). Forking is safe here because the pool forks all its workers when it
+  Python thread but the main one, otherwise "spawn" (macOS and Windows, where fork is unsafe or
+  missing, and e.g. a Jupyter kernel, which runs threads of its own). A forked worker starts at
+  once with the parent's modules (model, pandas, numpy) already imported, and exits at once; a
+  spawned one first re-imports them. On a 30-replication run with 2 workers fork saves about
+  0.6 s (docs/performance.md, "Start-up and finish, second look"). Forking is safe here because the pool forks all its workers when it
   opens, before the runner starts any thread (the progress bar's monitor, the pool's own
   manager and queue threads): the only other threads then are OpenBLAS's, which re-initialises
   itself in a forked child (``pthread_atfork``). Python 3.12+ warns (DeprecationWarning) about
