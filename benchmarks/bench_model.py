@@ -182,7 +182,8 @@ def command_run(replications: int, workers: int, repeats: int, seed: int) -> dic
 
     A fresh process each time (``python -m simulation run``), so the wall time counts what the
     in-process throughput figures leave out: the interpreter and imports of the command, the
-    spawned workers' start-up, the combined files, the charts and the move of the folder.
+    workers' start-up (forked on Linux, spawned elsewhere), the combined files, the charts (drawn
+    on the workers) and the move of the folder.
     Median of ``repeats`` runs.
     """
     walls = []

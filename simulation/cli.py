@@ -129,11 +129,17 @@ def headline_lines(summary: pd.DataFrame, start: date) -> list[str]:
     return lines or ["No headline KPIs (cla, cp_plans_open, children_in_need, referrals) found."]
 
 
-def _write_charts(folder: Path, summary: pd.DataFrame, scenario) -> None:
-    # Imported here, not at the top: matplotlib is slow to import and only a finished run needs it.
-    report = importlib.import_module("simulation.report")
+def _write_charts(folder: Path, summary: pd.DataFrame, scenario, executor=None) -> None:
+    """Draw the charts: on the local pool's workers when there is one (in parallel, with
+    matplotlib already imported there, see ``simulation.chart_tasks``), else in this process."""
     try:
-        report.write_charts(folder, summary, scenario)
+        if getattr(executor, "name", None) == "local-pool":
+            from simulation.chart_tasks import write_charts_on
+            write_charts_on(executor, folder, summary, scenario)
+        else:
+            # Imported here, not at the top: matplotlib is slow to import and only a finished
+            # run needs it.
+            importlib.import_module("simulation.report").write_charts(folder, summary, scenario)
     except Exception as exc:  # a failed chart must not lose a finished run
         click.echo(f"cssim: warning: charts not written: {_one_line(exc)}", err=True)
         return
@@ -205,16 +211,21 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
         from simulation.parameter_sets import without_uncertainty
         scenario = without_uncertainty(scenario)
     out, partial = _choose_folders(out, scenario.name, resume)
+    from simulation import chart_tasks
+
+    def charts(executor, summaries) -> None:  # while the pool is still open
+        _write_charts(partial, summaries[0].summary, scenario, executor)
+
     try:
         result = runner.run_experiment(scenario, replications=replications, seed=seed,
                                        years=years, workers=workers, out_dir=partial,
-                                       resume=resume, progress=progress, scheduler=scheduler)
+                                       resume=resume, progress=progress, scheduler=scheduler,
+                                       warm_up=chart_tasks.warm_up, then=charts)
     except (runner.RunFolderError, ExecutorError) as exc:
         raise CliFailure(_one_line(exc)) from None
     except runner.ReplicationError as exc:
         raise CliFailure(f"{_one_line(exc)} (finished replications are kept in {partial}; "
                          f"rerun with --resume --out {out})", exit_code=1) from None
-    _write_charts(partial, result.summary, scenario)
     try:
         os.replace(partial, out)  # the whole run appears at once, or not at all
     except OSError as exc:

@@ -6,21 +6,37 @@ the replication-count command, the benchmark) asks it for an executor and hands 
 Covers
 ------
 - ``SerialExecutor``: tasks one after another in this process (``workers=1``, no scheduler).
-- ``LocalPoolExecutor``: a ``concurrent.futures`` process pool of ``workers`` processes started
-  with "spawn" (a worker sees only importable code, the same on Linux, macOS and Windows).
+- ``LocalPoolExecutor``: a ``concurrent.futures`` process pool of ``workers`` processes, started
+  the way ``pool_start_method()`` chooses (below).
 - ``DaskExecutor``: a ``dask.distributed`` client, either of a ``LocalCluster`` started here
   (``scheduler="local"``, ``workers`` processes of one thread each) or of a running cluster
   (``scheduler="tcp://host:8786"``). Workers need the same cssim code installed: checked when
   connecting. Workers never touch the run folder; they return results and this process writes
   them, so a cluster needs no shared filesystem.
-- ``Executor.run(function, tasks)`` yields ``Outcome(key, value, error)`` in completion order.
-  After the first failure it cancels tasks not yet started and still yields the ones already
-  running, so finished work is never lost.
+- ``Executor.run(function, tasks, idle=None)`` yields ``Outcome(key, value, error)`` in
+  completion order. After the first failure it cancels tasks not yet started and still yields
+  the ones already running, so finished work is never lost. ``idle``, a module-level function of
+  no arguments, is queued once per pool worker behind the tasks, so a worker runs it when no
+  task is left for it (the CLI imports matplotlib in the workers that way while this process
+  combines the files, then draws the charts on them); other executors ignore it.
 
 Assumptions
 -----------
 - Results never depend on the executor: a task's result depends only on its arguments (the
   runner passes (scenario, seed, replication, years)), and the runner orders results by key.
+- How pool workers start (``pool_start_method``): "fork" on Linux when this process has no
+  Python thread but the main one, otherwise "spawn" (macOS and Windows, where fork is unsafe or
+  missing, and e.g. a Jupyter kernel, which runs threads of its own). A forked worker starts at
+  once with the parent's modules (model, pandas, numpy) already imported, and exits at once; a
+  spawned one first re-imports them. On a 30-replication run with 2 workers fork saves about
+  0.6 s (docs/performance.md, "Start-up and finish, second look"). Forking is safe here because the pool forks all its workers when it
+  opens, before the runner starts any thread (the progress bar's monitor, the pool's own
+  manager and queue threads): the only other threads then are OpenBLAS's, which re-initialises
+  itself in a forked child (``pthread_atfork``). Python 3.12+ warns (DeprecationWarning) about
+  any fork of a process with more than one OS thread, OpenBLAS's included; that one warning is
+  silenced only in this checked case. ``CSSIM_START_METHOD=spawn`` (or ``forkserver``) forces
+  a method, e.g. to rule fork out when chasing a problem. Results never depend on the method
+  (a test runs both): a task's inputs are its arguments, never state inherited from the parent.
 - ``dask`` and ``distributed`` are optional (the ``cluster`` extra); asking for a scheduler
   without them raises ``ExecutorError`` with the install command.
 """
@@ -28,6 +44,10 @@ Assumptions
 from __future__ import annotations
 
 import multiprocessing
+import os
+import sys
+import threading
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +73,8 @@ class SerialExecutor:
     name = "serial"
     workers = 1
 
-    def run(self, function: Callable, tasks: dict[Hashable, tuple]) -> Iterator[Outcome]:
+    def run(self, function: Callable, tasks: dict[Hashable, tuple],
+            idle: Callable | None = None) -> Iterator[Outcome]:
         for key, args in tasks.items():
             try:
                 value = function(*args)
@@ -63,18 +84,58 @@ class SerialExecutor:
             yield Outcome(key, value)
 
 
+#: Environment variable that forces the local pool's start method ("fork", "forkserver", "spawn").
+START_METHOD_VARIABLE = "CSSIM_START_METHOD"
+
+
+def pool_start_method() -> str:
+    """How a local pool starts its workers: ``CSSIM_START_METHOD`` if set, else "fork" on Linux
+    when only the main thread runs, else "spawn" (see the module docstring for why)."""
+    forced = os.environ.get(START_METHOD_VARIABLE, "").strip()
+    if forced:
+        if forced not in multiprocessing.get_all_start_methods():
+            raise ExecutorError(f"{START_METHOD_VARIABLE}={forced!r} is not a start method of "
+                                f"this system: {', '.join(multiprocessing.get_all_start_methods())}")
+        return forced
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _started() -> None:
+    """A task that does nothing: submitting it makes a forking pool start its workers."""
+
+
 class LocalPoolExecutor:
-    """A pool of ``workers`` spawned processes on this machine."""
+    """A pool of ``workers`` processes on this machine, started by ``start_method``.
+
+    ``start_method`` None asks ``pool_start_method()``. A forking pool forks all its workers
+    here, at once, so that no thread started later (the progress bar's, the pool's own) is
+    alive in the process being forked.
+    """
 
     name = "local-pool"
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, start_method: str | None = None):
         self.workers = int(workers)
+        self.start_method = start_method or pool_start_method()
         self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                         mp_context=multiprocessing.get_context("spawn"))
+                                         mp_context=multiprocessing.get_context(self.start_method))
+        if self.start_method == "fork":
+            with warnings.catch_warnings():
+                if threading.active_count() == 1:  # the checked case: only C threads (OpenBLAS)
+                    warnings.filterwarnings("ignore", message=r".*multi-threaded, use of fork",
+                                            category=DeprecationWarning)
+                # The first submission forks every worker (concurrent.futures starts a forking
+                # pool whole, before its manager thread).
+                self._pool.submit(_started).result()
 
-    def run(self, function: Callable, tasks: dict[Hashable, tuple]) -> Iterator[Outcome]:
+    def run(self, function: Callable, tasks: dict[Hashable, tuple],
+            idle: Callable | None = None) -> Iterator[Outcome]:
         futures = {self._pool.submit(function, *args): key for key, args in tasks.items()}
+        if idle is not None:  # behind every task: runs on a worker with nothing left to do
+            for _ in range(self.workers):
+                self._pool.submit(idle)
         failed = False
         for future in as_completed(futures):
             if future.cancelled():
@@ -111,7 +172,8 @@ class DaskExecutor:
             raise ExecutorError(f"Dask worker {worker} runs cssim {version}, this process "
                                 f"{local}; install the same code on every worker")
 
-    def run(self, function: Callable, tasks: dict[Hashable, tuple]) -> Iterator[Outcome]:
+    def run(self, function: Callable, tasks: dict[Hashable, tuple],
+            idle: Callable | None = None) -> Iterator[Outcome]:
         from distributed import as_completed as dask_as_completed
 
         futures = {self.client.submit(function, *args, pure=False): key
@@ -205,10 +267,14 @@ def open_executor(workers: int = 1, scheduler: str | None = None):
 
 
 def describe(executor) -> dict:
-    """What ran the work, for the manifest's ``timing``: kind, workers and scheduler address."""
-    return {"kind": executor.name, "workers": executor.workers,
-            "scheduler": getattr(executor, "address", None)}
+    """What ran the work, for the manifest's ``timing``: kind, workers, scheduler address and
+    (for a local pool) how its workers started."""
+    found = {"kind": executor.name, "workers": executor.workers,
+             "scheduler": getattr(executor, "address", None)}
+    if getattr(executor, "start_method", None):
+        found["start_method"] = executor.start_method
+    return found
 
 
 __all__ = ["DaskExecutor", "ExecutorError", "LocalPoolExecutor", "Outcome", "SerialExecutor",
-           "describe", "open_executor"]
+           "START_METHOD_VARIABLE", "describe", "open_executor", "pool_start_method"]

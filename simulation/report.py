@@ -32,6 +32,7 @@ Assumptions
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import matplotlib
@@ -114,15 +115,18 @@ def _new_figure(width: float, height: float, layout: str | None = "constrained")
     return figure
 
 
-def _save(figure: Figure, out_dir: Path, stem: str) -> list[Path]:
-    """Write PNG and SVG with no timestamps or versions, so reruns are byte-identical."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    png, svg = out_dir / f"{stem}.png", out_dir / f"{stem}.svg"
+def _rendered(figure: Figure, stem: str) -> dict[str, bytes]:
+    """The figure's PNG and SVG bytes, with no timestamps or versions, so reruns are identical."""
+    files = {}
     with matplotlib.rc_context(SAVE_RC):
         # "tight" keeps the caption, which sits below the axes, inside the saved image.
-        figure.savefig(png, dpi=150, bbox_inches="tight", pad_inches=0.2, metadata={"Software": None})
-        figure.savefig(svg, bbox_inches="tight", pad_inches=0.2, metadata={"Date": None, "Creator": None})
-    return [png, svg]
+        for suffix, options in ((".png", dict(dpi=150, metadata={"Software": None})),
+                                (".svg", dict(metadata={"Date": None, "Creator": None}))):
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=suffix[1:], bbox_inches="tight", pad_inches=0.2,
+                           **options)
+            files[stem + suffix] = buffer.getvalue()
+    return files
 
 
 def _published_points(kpi: str, area: str) -> pd.DataFrame:
@@ -292,9 +296,27 @@ def write_charts(out_dir: Path, summary: pd.DataFrame, scenario=None) -> list[Pa
         ``chart_placement_mix.svg``.
     """
     out_dir = Path(out_dir)
-    written = _save(projection_figure(summary, scenario), out_dir, PROJECTION_STEM)
-    written += _save(placement_figure(summary, scenario), out_dir, PLACEMENT_STEM)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem in FIGURES:
+        for name, content in figure_files(stem, summary, scenario).items():
+            (out_dir / name).write_bytes(content)
+            written.append(out_dir / name)
     return written
 
 
-__all__ = ["write_charts", "projection_figure", "placement_figure", "RATE_PANELS"]
+def figure_files(stem: str, summary: pd.DataFrame, scenario=None) -> dict[str, bytes]:
+    """One chart (``stem``, a key of ``FIGURES``) as ``{file name: bytes}``, PNG and SVG.
+
+    Writes nothing, so it can run in a worker process (``simulation.chart_tasks``); any object
+    with ``name`` and ``start_date`` will do for ``scenario``.
+    """
+    return _rendered(FIGURES[stem](summary, scenario), stem)
+
+
+#: The run's charts: file stem -> function drawing the figure from the summary.
+FIGURES = {PROJECTION_STEM: projection_figure, PLACEMENT_STEM: placement_figure}
+
+
+__all__ = ["FIGURES", "RATE_PANELS", "figure_files", "placement_figure", "projection_figure",
+           "write_charts"]

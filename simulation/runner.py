@@ -244,7 +244,8 @@ def _plan_run(scenario, replications: int, seed: int, years: float, out_dir, res
     return _PlannedRun(scenario, out_dir, config, reps_dir, done, todo, started_at, clock)
 
 
-def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, finish) -> None:
+def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, finish,
+             warm_up=None) -> None:
     """Run every plan's replications on ``executor``, writing each as it finishes.
 
     The tasks of all plans go to the executor at once, so the workers never wait while this
@@ -264,7 +265,7 @@ def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, fi
         if count == 0:  # every replication reused from an earlier, interrupted run
             finish(index)
     failures = []
-    for outcome in executor.run(function, tasks):
+    for outcome in executor.run(function, tasks, warm_up):
         if outcome.error is not None:
             failures.append(outcome)
             continue
@@ -295,7 +296,8 @@ def _check_arguments(replications, workers, seed, years) -> tuple[int, int, int,
 def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
                    out_dir, resume: bool = False, progress: bool = True,
                    replicate: Callable = replicate_with_model, scheduler: str | None = None,
-                   executor=None) -> RunSummary:
+                   executor=None, warm_up: Callable | None = None,
+                   then: Callable | None = None) -> RunSummary:
     """Run replications 0..R-1 of ``scenario`` and write a run folder meeting the contract.
 
     Parameters
@@ -325,6 +327,13 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     executor : optional
         An executor already open (from ``open_executor``), e.g. shared by the scenarios of one
         command; when given, ``workers`` and ``scheduler`` are not used.
+    warm_up : callable, optional
+        A module-level function of no arguments that each pool worker runs once it has no
+        replication left (``Executor.run``'s ``idle``), e.g. importing what ``then`` needs.
+    then : callable, optional
+        ``then(executor, summaries)``, called once every folder is written and before the
+        executor is closed, so the caller's own work can use the running workers (the CLI
+        draws its charts on them).
 
     Returns
     -------
@@ -338,54 +347,60 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     """
     return run_experiments([scenario], replications=replications, seed=seed, years=years,
                            workers=workers, out_dirs=[out_dir], resume=resume, progress=progress,
-                           replicate=replicate, scheduler=scheduler, executor=executor)[0]
+                           replicate=replicate, scheduler=scheduler, executor=executor,
+                           warm_up=warm_up, then=then)[0]
 
 
 def run_experiments(scenarios: list, *, replications: int, seed: int, years: float,
                     out_dirs: list, workers: int = 1, resume: bool | list[bool] = False,
                     progress: bool = True, replicate: Callable = replicate_with_model,
-                    scheduler: str | None = None, executor=None) -> list[RunSummary]:
+                    scheduler: str | None = None, executor=None, warm_up: Callable | None = None,
+                    then: Callable | None = None) -> list[RunSummary]:
     """``run_experiment`` for several scenarios at once, sharing one executor (``compare``).
 
     Every folder is the one ``run_experiment`` would write for its scenario alone (byte for
     byte, apart from ``timing``). Sharing saves starting a pool for each scenario, and the workers
     run the next scenario while this process combines the files of one that has finished. One
     progress bar counts the replications of all the scenarios, so its time left is the whole
-    command's. ``resume`` may be one flag for all folders or one per folder. Returns the
-    summaries in the order of ``scenarios``.
+    command's. ``resume`` may be one flag for all folders or one per folder. ``warm_up`` and
+    ``then`` are as for ``run_experiment``. Returns the summaries in the order of ``scenarios``.
     """
     replications, workers, seed, years = _check_arguments(replications, workers, seed, years)
     if len(out_dirs) != len(scenarios):
         raise ValueError(f"{len(scenarios)} scenarios but {len(out_dirs)} output folders")
     resumes = [resume] * len(scenarios) if isinstance(resume, bool) else list(resume)
-    # Loaded now, while the workers start, rather than after the last replication, when the
-    # summary needs them: analysis and the scipy.special function its t-intervals use (imported
-    # lazily there, so worker processes, which import this module, never load scipy).
-    from scipy.special import stdtrit  # noqa: F401
-
-    from simulation import analysis  # noqa: F401
     plans = [_plan_run(scenario, replications, seed, years, out_dir, again)
              for scenario, out_dir, again in zip(scenarios, out_dirs, resumes)]
     summaries: list[RunSummary | None] = [None] * len(plans)
     todo = sum(len(plan.todo) for plan in plans)
     label = scenarios[0].name if len(scenarios) == 1 else f"{len(scenarios)} scenarios"
-    with replication_bar(replications * len(plans), label, initial=replications * len(plans) - todo,
-                         enabled=progress) as bar:
-        if executor is not None:
-            opened = nullcontext(executor)
-        else:
-            # No pool for one replication (or none left): starting processes would cost more.
-            local = workers if scheduler is not None or todo > 1 else 1
-            opened = open_executor(min(local, max(todo, 1)) if scheduler is None else local,
-                                   scheduler)
-        with opened as running:
-            ran_on = describe(running)
+    if executor is not None:
+        opened = nullcontext(executor)
+    else:
+        # No pool for one replication (or none left): starting processes would cost more.
+        local = workers if scheduler is not None or todo > 1 else 1
+        opened = open_executor(min(local, max(todo, 1)) if scheduler is None else local,
+                               scheduler)
+    # The pool opens before the progress bar: a forking pool then forks before tqdm starts its
+    # monitor thread (see simulation.executors).
+    with opened as running:
+        # Loaded now, while the workers run, rather than after the last replication, when the
+        # summary needs them: analysis and the scipy.special function its t-intervals use
+        # (imported lazily there, so spawned workers, which import this module, never load scipy).
+        from scipy.special import stdtrit  # noqa: F401
 
-            def finish(index: int) -> None:
-                summaries[index] = _finish_run(plans[index], replications, seed, years,
-                                               workers, ran_on)
+        from simulation import analysis  # noqa: F401
+        ran_on = describe(running)
 
-            _execute(running, plans, seed, years, replicate, bar, finish)
+        def finish(index: int) -> None:
+            summaries[index] = _finish_run(plans[index], replications, seed, years,
+                                           workers, ran_on)
+
+        with replication_bar(replications * len(plans), label,
+                             initial=replications * len(plans) - todo, enabled=progress) as bar:
+            _execute(running, plans, seed, years, replicate, bar, finish, warm_up)
+        if then is not None:
+            then(running, summaries)
     return summaries
 
 

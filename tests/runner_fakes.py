@@ -1,8 +1,8 @@
 """Fakes of the model interface for the runner, analysis and CLI tests.
 
-Module-level (importable) on purpose: worker processes are started with "spawn", so they see only
-what they can import, never a test's monkeypatch. Everything here depends only on
-(seed, replication), as the real model must.
+Module-level (importable) on purpose: worker processes may be started with "spawn" (macOS,
+Windows, or ``CSSIM_START_METHOD=spawn``), and then see only what they can import, never a
+test's monkeypatch. Everything here depends only on (seed, replication), as the real model must.
 """
 
 from __future__ import annotations
