@@ -121,7 +121,8 @@ class Journeys(CareJourneys):
             del self.team_of[child.child_id]
         if team is None:
             if self.workforce is not None:
-                self.workforce.case_closed(child.child_id)
+                # ``Workforce.case_closed`` inlined (about 11,000 closures a replication).
+                self.workforce.last_worker.pop(child.child_id, None)
             return None
         self.team_of[child.child_id] = team
         return self.teams[team].request(child.child_id, wait=wait)
