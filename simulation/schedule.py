@@ -142,7 +142,7 @@ def run_until(env, day: float) -> None:
     each; this loop does what ``step`` does in place (simpy 4.1.2, pinned): pop the next event,
     set the clock, run its callbacks, raise a failure nobody defused. The run stops as simpy's
     does, at an urgent event due at ``day`` (before the ordinary events due then), which takes
-    the same place on the queue and the same event id, so the engine cannot tell the difference.
+    the same place on the queue and the same event ids, so the engine cannot tell the difference.
     """
     if day <= env._now:  # noqa: SLF001
         raise ValueError(f"until ({day}) must be greater than the current simulation time")
@@ -156,6 +156,11 @@ def run_until(env, day: float) -> None:
         except IndexError:
             raise RuntimeError(f"no scheduled events left before day {day}") from None
         if event is stop:
+            # As simpy when its ``until`` event stops a run: the event goes back on the queue
+            # (priority -1), where a later run would resume. That takes an event id too, so the
+            # engine's event count (``next(env._eid)`` after the run) is simpy's.
+            stop.callbacks = []
+            env.schedule(stop, -1)
             return
         callbacks, event.callbacks = event.callbacks, None
         for callback in callbacks:
