@@ -246,6 +246,7 @@ class _TeamCaseloadLoop(CaseloadLoop):
     def __init__(self, effects, workforce: "Workforce"):
         super().__init__(effects, workforce.team_caseload)
         self.workforce = workforce
+        self.min_multiplier = 1.0 / self.max
 
     def at_team(self, strength: float, team: str | None) -> float:
         if not self.enabled or strength == 0 or team is None:
@@ -260,8 +261,15 @@ class _TeamCaseloadLoop(CaseloadLoop):
             caseload = math.inf
         else:
             caseload = len(own.holder_of) / own.fte + workforce.other_cases / total_fte
-        excess = (max(caseload, self.floor) - self.reference) / self.reference
-        return min(max(1.0 + strength * excess, 1.0 / self.max), self.max)
+        # ``clip`` as in ``multiplier``, with ``max(a, b)`` written as ``b if b > a else a`` and
+        # ``min(a, b)`` as ``b if b < a else a`` (what the builtins return): three builtin calls
+        # fewer on each call.
+        floor = self.floor
+        excess = ((floor if floor > caseload else caseload) - self.reference) / self.reference
+        value = 1.0 + strength * excess
+        low, high = self.min_multiplier, self.max
+        value = low if low > value else value
+        return high if high < value else value
 
 
 class Workforce(WorkforceFlows):
