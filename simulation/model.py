@@ -124,6 +124,9 @@ class CareSystemModel:
         self.fostering = FosteringService(self.env, self.log, self.streams, scenario.fostering, self.horizon)
         self.journeys = Journeys(self.env, self.log, self.streams, scenario, self.teams,
                                  self.early_help, self.fostering, workforce=self.workforce)
+        # A plain float for ``_new_child``: an attribute of a pydantic model is read through its
+        # ``__getattr__`` hook, several times dearer than a plain attribute (three a child).
+        self._p_prior_cp_plan = scenario.referrals.prior_cp_plan_prob.value
 
     def _new_child(self, child_id: int, sample_age) -> tuple[Child, object]:
         draws = self.streams.episode_block(child_id, 0)
@@ -132,7 +135,7 @@ class CareSystemModel:
         # day given by position: a class called with a keyword argument takes a slower path in
         # Python 3.11 (about 60 ns more a child).
         child = Child(child_id, self.env._now - age * DAYS_PER_YEAR)
-        if draws.uniform("prior_cp") < self.scenario.referrals.prior_cp_plan_prob.value:
+        if draws.uniform("prior_cp") < self._p_prior_cp_plan:
             child.cp_plans_before = 1
         return child, draws
 
