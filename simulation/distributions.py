@@ -33,8 +33,8 @@ def age_band(age_years: float) -> str:
 def lognormal(median: float, sigma: float, uniform: float) -> float:
     """Inverse-CDF lognormal draw from one uniform (so a draw is one slot of a child's block)."""
     # ``min(max(uniform, 1e-12), 1 - 1e-12)`` written as comparisons (the same value: ``max(a, b)``
-    # is b only when b > a): in Python 3.11 a call of the builtin min or max parses keyword
-    # arguments, about 1,000 machine instructions, more than the rest of this function.
+    # is b only when b > a): in Python 3.11 a call of the builtin min or max packs its arguments
+    # into a tuple and iterates over it, about 60 ns, more than the rest of this function.
     if 1e-12 > uniform:
         uniform = 1e-12
     if 1 - 1e-12 < uniform:
