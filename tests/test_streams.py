@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import streams
 from simulation.streams import EPISODE_SLOTS, STREAM_NAMES, Streams
@@ -199,3 +201,40 @@ def test_episode_draws_are_uniform():
     values = np.array([s.episode_block(child, 0).uniform("s47") for child in range(100_000)])
     se = np.sqrt(1 / 12 / len(values))
     assert abs(values.mean() - 0.5) < 4 * se, f"mean {values.mean():.5f}, expected 0.5 +- {4 * se:.5f}"
+
+
+# --- bulk seeding of the care streams ----------------------------------------------------------
+_WORD = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+@pytest.mark.unit
+@settings(max_examples=60, deadline=None)
+@given(prefix=st.lists(_WORD, min_size=4, max_size=4),
+       rows=st.lists(st.lists(_WORD, min_size=2, max_size=2), min_size=1, max_size=8))
+def test_bulk_seeding_is_numpys_seed_sequence_word_for_word(prefix, rows):
+    """``_seed_states`` is a copy of numpy's SeedSequence arithmetic: any drift (or a numpy that
+    changed its algorithm) shows here, for any words, not only the model's."""
+    words = np.array(rows, dtype=np.uint32)
+    got = streams._seed_states(streams._mixed_pool(prefix), words)
+    want = np.array([np.random.SeedSequence(np.array(prefix + row, dtype=np.uint32))
+                     .generate_state(4, np.uint64) for row in rows])
+    assert got.dtype == np.uint64 and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", sorted(streams._BULK_SEEDED))
+def test_bulk_seeded_care_generators_draw_what_numpy_seeding_draws(name):
+    """A care episode's generators give the same numbers as ``default_rng`` of their sequence,
+    across chunk edges and for the episodes seeded in bulk and those that are not."""
+    s = Streams(20230401, 7)
+    for child in (0, 1, 1023, 1024, 2047, 5000, 10000003):
+        for episode in (1, 2, 3):
+            bulk = s.child_generator(name, child, episode)
+            plain = np.random.default_rng(s._sequence(name, child, episode))
+            np.testing.assert_array_equal(bulk.random(5), plain.random(5))
+            assert bulk.exponential(2.0) == plain.exponential(2.0)
+    # A seed past 32 bits takes numpy's path, and still matches it.
+    big = Streams(2**40 + 3, 1)
+    np.testing.assert_array_equal(big.child_generator(name, 5, 1).random(3),
+                                  np.random.default_rng(big._sequence(name, 5, 1)).random(3))
