@@ -83,13 +83,17 @@ EPISODES_PER_CHILD = 3
 CHUNK_CHILDREN = 1024
 _UINT32_MAX = 2**32 - 1
 
-#: Per-child streams whose generators are seeded in bulk, a chunk of ``CHUNK_CHILDREN`` children at
-#: a time (see ``_seed_states``): the two every care episode asks for (about 1,700 of a
-#: replication's 2,800 per-child generators). Children's ids are dense, so a chunk serves about 50
-#: care episodes; the sparse ids (posts, workers, households) and rare episodes keep numpy's path.
-_BULK_SEEDED: frozenset[str] = frozenset({"child.care_journey", "placement.search"})
-#: Care episodes seeded in bulk (a child's first and second; a third is rare).
-_BULK_EPISODES = range(1, 3)
+#: Per-child streams whose generators are seeded in bulk, a chunk of ``CHUNK_CHILDREN`` ids at a
+#: time (see ``_seed_states``), and the episodes seeded so. The two every care episode asks for
+#: (about 1,700 of a replication's 2,800 per-child generators; children's ids are dense, so a chunk
+#: serves about 50 care episodes; a third care episode is rare) and social work posts' vacancies
+#: (about 290, ids 0 to a few hundred). Sparse ids (workers, households) and rare episodes keep
+#: numpy's per-call path, which a chunk would not repay.
+_BULK_SEEDED: dict[str, range] = {
+    "child.care_journey": range(1, 3),
+    "placement.search": range(1, 3),
+    "workforce.post": range(0, 3),
+}
 
 
 def _key(name: str) -> int:
@@ -140,10 +144,10 @@ class Streams:
         """A generator of one child's own, for draws that happen after capacity-dependent waits.
 
         Always ``default_rng(SeedSequence([seed, replication, key(name), 2, child_id, episode]))``;
-        for the care streams it is built from a state seeded in bulk (the same state, to the bit),
-        which costs about a quarter of numpy's per-call seeding (6 us).
+        for the streams of ``_BULK_SEEDED`` it is built from a state seeded in bulk (the same
+        state, to the bit), which costs about a quarter of numpy's per-call seeding (6 us).
         """
-        if name in _BULK_SEEDED and episode in _BULK_EPISODES and 0 <= child_id and self._bulk_ok:
+        if episode in _BULK_SEEDED.get(name, ()) and 0 <= child_id and self._bulk_ok:
             chunk, row = divmod(child_id, CHUNK_CHILDREN)
             states = self._bulk_states.get((name, episode, chunk))
             if states is None:

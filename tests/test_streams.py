@@ -225,11 +225,12 @@ def test_bulk_seeding_is_numpys_seed_sequence_word_for_word(prefix, rows):
 @pytest.mark.unit
 @pytest.mark.parametrize("name", sorted(streams._BULK_SEEDED))
 def test_bulk_seeded_care_generators_draw_what_numpy_seeding_draws(name):
-    """A care episode's generators give the same numbers as ``default_rng`` of their sequence,
-    across chunk edges and for the episodes seeded in bulk and those that are not."""
+    """The generators seeded in bulk (care episodes, vacancies) give the same numbers as
+    ``default_rng`` of their sequence, across chunk edges, for the episodes seeded in bulk and
+    those that are not."""
     s = Streams(20230401, 7)
     for child in (0, 1, 1023, 1024, 2047, 5000, 10000003):
-        for episode in (1, 2, 3):
+        for episode in (0, 1, 2, 3):
             bulk = s.child_generator(name, child, episode)
             plain = np.random.default_rng(s._sequence(name, child, episode))
             np.testing.assert_array_equal(bulk.random(5), plain.random(5))
