@@ -28,7 +28,6 @@ parents and for adoption carry no placement price here.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from simulation.entities import DAYS_PER_YEAR
 from simulation.fostering import DAYS_PER_MONTH, lever_share, payment_multiplier
