@@ -81,12 +81,11 @@ def open_duration_shares(starts: np.ndarray, ends: np.ndarray, at: np.ndarray) -
 def add_cp_open_duration_kpis(builder) -> None:
     """Register the five ``cp_open_duration_*_pct`` stocks on a ``metrics.KpiBuilder``.
 
-    Uses the state intervals ``state_stocks`` keeps (``builder.state_intervals``); the plans are
+    Uses the state intervals ``state_stocks`` keeps (``builder.state_spells``); the plans are
     the intervals in state ``cp_plan``.
     """
-    plans = builder.state_rows("cp_plan")
-    shares = open_duration_shares(plans["time_days"].to_numpy(), plans["end_days"].to_numpy(),
-                                  builder.at)
+    starts, ends = builder.state_spells("cp_plan")
+    shares = open_duration_shares(starts, ends, builder.at)
     for kpi, values in zip(CP_OPEN_DURATION_KPIS, shares):
         builder.add_stock(kpi, values)
 

@@ -12,15 +12,17 @@ Covers
 - ``csv_text(frame, float_format)``: the text of ``frame.to_csv(index=False,
   float_format=float_format, lineterminator="\\n")``.
 - The fast path handles the column types the run files hold: float64 (``float_format % value``,
-  NaN as an empty field, as pandas), integer and bool (``str``), and string columns whose values
+  or without a format numpy's ``astype(str)``, pandas' own conversion; NaN as an empty field,
+  as pandas), integer and bool (``str``), and string columns whose values
   are all ``str``. Anything else (missing strings, mixed objects, dates, categories, non-string
-  or repeated column names, no ``float_format``) goes to ``to_csv`` itself, so the output is
+  or repeated column names) goes to ``to_csv`` itself, so the output is
   always pandas' own. ``tests/test_csv_text.py`` checks the fast path against ``to_csv``.
 
 Assumptions
 -----------
 - pandas writes rows with ``csv.writer`` (QUOTE_MINIMAL, ``"`` doubled, ``,`` separator) and
-  formats a float column with ``float_format % value`` for every non-NaN value (pandas 2 and 3).
+  formats a float column with ``float_format % value`` for every non-NaN value, or with
+  ``values.astype(str)`` when there is no format (``get_values_for_csv``, pandas 2 and 3).
 """
 
 from __future__ import annotations
@@ -35,14 +37,19 @@ import pandas as pd
 _QUOTED = (",", '"', "\n", "\r")
 
 
-def _column_fields(column: pd.Series, float_format: str) -> tuple[list[str], bool] | None:
+def _column_fields(column: pd.Series, float_format: str | None) -> tuple[list[str], bool] | None:
     """The column's CSV fields and whether they are free text (which may need quoting), or
     None when only ``to_csv`` will do."""
     dtype = column.dtype
     if dtype == np.float64:
         values = column.to_numpy()
-        # tolist() gives Python floats: float_format % float is what pandas computes per value.
-        fields = [float_format % value for value in values.tolist()]
+        if float_format is None:
+            # pandas' own conversion without a float format: numpy's ``astype(str)`` (the
+            # shortest text that reads back as the same float), NaN as an empty field.
+            fields = values.astype(str).tolist()
+        else:
+            # tolist() gives Python floats: float_format % float is what pandas computes per value.
+            fields = [float_format % value for value in values.tolist()]
         for index in np.flatnonzero(np.isnan(values)):
             fields[index] = ""  # pandas' na_rep
         return fields, False
@@ -69,7 +76,8 @@ def csv_text(frame: pd.DataFrame, float_format: str | None) -> str:
         Any frame; the fast path is taken when every column is of a type listed in the module
         notes, otherwise ``to_csv`` writes it.
     float_format : str or None
-        A ``%`` format such as ``"%.10g"``; None (repr-style floats) always uses ``to_csv``.
+        A ``%`` format such as ``"%.10g"``, or None for pandas' default text of a float (what
+        numpy's ``astype(str)`` gives, as ``to_csv`` does).
 
     Returns
     -------
@@ -79,8 +87,10 @@ def csv_text(frame: pd.DataFrame, float_format: str | None) -> str:
     names = list(frame.columns)
     columns = None
     # Two columns or more (the writer quotes a row holding one empty field), at least one row,
-    # distinct string names, and a float format that cannot itself produce a quoted field.
-    if (isinstance(float_format, str) and not _needs_quotes([float_format]) and len(names) >= 2
+    # distinct string names, and no float format or one that cannot itself produce a quoted
+    # field.
+    if ((float_format is None or isinstance(float_format, str) and not _needs_quotes([float_format]))
+            and len(names) >= 2
             and len(frame) and len(set(names)) == len(names)
             and all(type(name) is str for name in names)):
         columns = [_column_fields(frame.iloc[:, position], float_format)

@@ -28,7 +28,6 @@ parents and for adoption carry no placement price here.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from simulation.entities import DAYS_PER_YEAR
 from simulation.fostering import DAYS_PER_MONTH, lever_share, payment_multiplier
@@ -57,40 +56,34 @@ def overlap_days(starts: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.
     return np.clip(np.minimum(ends[:, None], high) - np.maximum(starts[:, None], low), 0.0, None)
 
 
-def _spells(builder, opening: str, closing: str, key: str = "child_id") -> pd.DataFrame:
-    """Rows of ``opening`` events with ``end_days``: the time of the key's next ``closing`` event."""
-    # ``metrics.intervals`` is this: rows sorted by (key, time, seq), each ending at the key's
-    # next row (a grouped shift gave the same ends, several times slower).
-    from simulation.metrics import intervals  # here: metrics imports this module at its top
-
-    rows = intervals(builder.event_rows(opening, closing), [key])
-    return rows[rows["event"] == opening]
-
-
 def add_placement_kpis(builder) -> None:
     """Register the fostering and placement KPIs and spend lines on a ``metrics.KpiBuilder``."""
-    events, at, edges = builder.events, builder.at, builder.edges
+    at, edges = builder.at, builder.edges
+    times, values, details = builder.times, builder.values, builder.details
     scenario = builder.scenario
     fostering, market = scenario.fostering, scenario.placement_market
 
-    households = _spells(builder, "household_approved", "household_deregistered")
-    starts, ends = households["time_days"].to_numpy(), households["end_days"].to_numpy()
-    beds = households["value"].to_numpy(dtype=float)
+    # Spells (``KpiBuilder.spells``): the opening events' rows, each ending at the time of the
+    # key's next opening or closing event.
+    households, ends = builder.spells("household_approved", "household_deregistered")
+    starts = times[households]
+    beds = values[households]
     builder.add_stock("foster_households", weighted_open(starts, ends, np.ones(len(starts)), at))
     approved_beds = builder.add_stock("foster_beds", weighted_open(starts, ends, beds, at))
-    taken = _spells(builder, "foster_bed_taken", "foster_bed_freed")
+    taken, taken_ends = builder.spells("foster_bed_taken", "foster_bed_freed")
     occupied = builder.add_stock("foster_beds_occupied", weighted_open(
-        taken["time_days"].to_numpy(), taken["end_days"].to_numpy(), np.ones(len(taken)), at))
+        times[taken], taken_ends, np.ones(len(taken)), at))
     builder.add_stock("foster_occupancy_pct", builder.percent(occupied, approved_beds))
-    builder.flow("foster_enquiries", builder.event_mask("fostering_enquiry"))
-    applications = builder.flow("foster_applications", builder.event_mask("fostering_application"))
-    builder.flow("foster_approvals", builder.event_mask("household_approved") & ~builder.detail_mask("initial"))
-    builder.flow("foster_deregistrations", builder.event_mask("household_deregistered"))
-    step_downs = builder.flow("placement_step_downs", builder.event_mask("step_down"))
+    builder.flow("foster_enquiries", builder.rows("fostering_enquiry"))
+    applications = builder.flow("foster_applications", builder.rows("fostering_application"))
+    approved = builder.rows("household_approved")
+    builder.flow("foster_approvals", approved[details[approved] != "initial"])
+    builder.flow("foster_deregistrations", builder.rows("household_deregistered"))
+    step_downs = builder.flow("placement_step_downs", builder.rows("step_down"))
 
-    placements = _spells(builder, "placement_started", "placement_ended")
-    kinds = placements["detail"].to_numpy()
-    days = overlap_days(placements["time_days"].to_numpy(), placements["end_days"].to_numpy(), edges)
+    placements, placement_ends = builder.spells("placement_started", "placement_ended")
+    kinds = details[placements]
+    days = overlap_days(times[placements], placement_ends, edges)
     emergency = kinds == "emergency"
     builder.add_flow("emergency_placement_days", days[emergency].sum(axis=0))
     for kind in BOUGHT_TYPES:
@@ -99,11 +92,12 @@ def add_placement_kpis(builder) -> None:
 
     # Fees and allowances: the allowance for the child's age at mid-month, plus the fee.
     middle = (edges[:-1] + edges[1:]) / 2
-    births = events.loc[builder.event_mask("date_of_birth_recorded"), ["child_id", "value"]]
-    birth_of = births.drop_duplicates("child_id", keep="last").set_index("child_id")["value"]
+    # Each child's recorded date of birth (the last record if several; NaN if none).
+    births = builder.rows("date_of_birth_recorded")
+    birth_of = dict(zip(builder.child_ids[births].tolist(), values[births].tolist()))
     paid = np.isin(kinds, PAID_CARER_TYPES)
-    paid_children = placements.loc[paid, "child_id"].to_numpy()
-    birth_days = birth_of.reindex(paid_children).to_numpy(dtype=float)
+    paid_children = builder.child_ids[placements[paid]]
+    birth_days = np.array([birth_of.get(child, np.nan) for child in paid_children.tolist()], dtype=float)
     allowance_table = fostering.allowance_weekly_gbp_by_age.value
     ages = (middle[None, :] - birth_days[:, None]) / DAYS_PER_YEAR
     by_band = np.array([allowance_table[band] for band in AGE_BAND_BOUNDS])

@@ -26,7 +26,7 @@ import datetime as dt
 
 import numpy as np
 
-from simulation.costs import daily_cost_of_annual
+from simulation.costs import days_in_financial_year, financial_year_of
 from simulation.levers import LeverSchedule, places_at
 
 CAPACITY_TARGET = "early_help.capacity_families"
@@ -44,6 +44,19 @@ def daily_places(scenario, schedule: LeverSchedule, n_days: int) -> np.ndarray:
     return places
 
 
+def financial_year_days(start_date: dt.date, n_days: int) -> np.ndarray:
+    """Days (365 or 366) in the financial year of each day of the run (day 0 = ``start_date``),
+    as floats: ``daily_cost_of_annual``'s divisor, a year at a time instead of a date per day."""
+    days = np.empty(n_days)
+    day = 0
+    while day < n_days:
+        year = financial_year_of(start_date + dt.timedelta(days=day))
+        next_year = (dt.date(year + 1, 4, 1) - start_date).days
+        days[day:next_year] = days_in_financial_year(year)
+        day = next_year
+    return days
+
+
 def add_intervention_spend(builder) -> None:
     """Register the early help and intervention spend lines on a ``metrics.KpiBuilder``."""
     scenario = builder.scenario
@@ -51,11 +64,13 @@ def add_intervention_spend(builder) -> None:
     if section is None:
         return
     n_days = int(builder.edges[-1]) if len(builder.edges) > 1 else 0
-    dates = [scenario.start_date + dt.timedelta(days=day) for day in range(n_days)]
+    # Days in each day's financial year: a yearly cost's daily share is the cost over them
+    # (``costs.daily_cost_of_annual``, divided here once per cost line without a date per day).
+    year_days = financial_year_days(scenario.start_date, n_days)
     per_month = lambda daily: np.add.reduceat(daily, builder.edges[:-1].astype(int)) if n_days else daily  # noqa: E731
     schedule = LeverSchedule.for_scenario(scenario)
     places = daily_places(scenario, schedule, n_days)
-    unit = daily_cost_of_annual(dates, section.early_help_cost_per_family_year_gbp.value)
+    unit = section.early_help_cost_per_family_year_gbp.value / year_days
     builder.add_flow("spend_early_help_gbp", per_month(places * unit))
     builder.add_stock("early_help_capacity", places[builder.edges[1:].astype(int) - 1] if n_days else places)
     intervention = np.zeros(n_days)
@@ -64,8 +79,8 @@ def add_intervention_spend(builder) -> None:
         start = (item.start_date - scenario.start_date).days
         end = (item.cost_end_date - scenario.start_date).days if item.cost_end_date else n_days
         active = (days >= start) & (days < end)
-        intervention += np.where(active, daily_cost_of_annual(dates, item.annual_cost_gbp.value), 0.0)
+        intervention += np.where(active, item.annual_cost_gbp.value / year_days, 0.0)
     builder.add_flow("spend_intervention_gbp", per_month(intervention))
 
 
-__all__ = ["add_intervention_spend", "daily_places"]
+__all__ = ["add_intervention_spend", "daily_places", "financial_year_days"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from simulation.metrics import count_open, interval_ends
+from simulation.metrics import count_open
 from simulation.workforce_flows import CASE_HOLDING_TEAMS
 
 EMPLOYED_KINDS = ("employed", "asye")
@@ -56,15 +56,30 @@ def overlap_days(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, edge
 
 def worker_spells(events: pd.DataFrame) -> pd.DataFrame:
     """One row per worker: team, kind, fte, start and end days (inf while in post), initial flag."""
-    joined = events[events["event"] == "worker_joined"]
-    parts = joined["detail"].str.split(":", expand=True).reindex(columns=[0, 1, 2])
-    left = events[events["event"] == "worker_left"].set_index("child_id")["time_days"]
+    event = events["event"]
+    joined = events[(event == "worker_joined").to_numpy()]
+    left = events[(event == "worker_left").to_numpy()]
+    return _worker_spells(joined["child_id"].to_numpy(), joined["detail"].to_numpy(dtype=object),
+                          joined["value"].to_numpy(dtype=float), joined["time_days"].to_numpy(dtype=float),
+                          left["child_id"].to_numpy(), left["time_days"].to_numpy(dtype=float))
+
+
+def _worker_spells(worker_ids, details, fte, starts, leaver_ids, leaving_days) -> pd.DataFrame:
+    """``worker_spells`` from the arrays of the joined and left events.
+
+    The ``team:kind[:initial]`` details split in Python (a few hundred workers): a string split
+    on a Series cost more than the rest of the workforce KPIs' set-up.
+    """
+    parts = [(detail.split(":") + [None, None, None])[:3] if isinstance(detail, str) else [np.nan] * 3
+             for detail in details.tolist()]
+    left = pd.Series(leaving_days, index=leaver_ids)
     spells = pd.DataFrame({
-        "worker_id": joined["child_id"].to_numpy(),
-        "team": parts[0].to_numpy(), "kind": parts[1].to_numpy(),
-        "initial": (parts[2] == "initial").to_numpy(),
-        "fte": joined["value"].to_numpy(dtype=float),
-        "start": joined["time_days"].to_numpy(dtype=float),
+        "worker_id": worker_ids,
+        "team": np.array([part[0] for part in parts], dtype=object),
+        "kind": np.array([part[1] for part in parts], dtype=object),
+        "initial": np.array([part[2] == "initial" for part in parts], dtype=bool),
+        "fte": fte,
+        "start": starts,
     })
     spells["end"] = spells["worker_id"].map(left).fillna(np.inf).to_numpy(dtype=float)
     return spells
@@ -72,9 +87,11 @@ def worker_spells(events: pd.DataFrame) -> pd.DataFrame:
 
 def add_workforce_kpis(builder) -> None:
     """Register the workforce KPIs and staff spend on a ``metrics.KpiBuilder``."""
-    events, at, scenario = builder.events, builder.at, builder.scenario
+    at, scenario = builder.at, builder.scenario
     wf, effects = scenario.workforce, scenario.caseload_effects
-    spells = worker_spells(events)
+    joined, leavers = builder.rows("worker_joined"), builder.rows("worker_left")
+    spells = _worker_spells(builder.child_ids[joined], builder.details[joined], builder.values[joined],
+                            builder.times[joined], builder.child_ids[leavers], builder.times[leavers])
     employed = spells["kind"].isin(EMPLOYED_KINDS).to_numpy()
     agency = (spells["kind"] == "agency").to_numpy()
     case_holding = spells["team"].isin(CASE_HOLDING_TEAMS).to_numpy()
@@ -84,9 +101,10 @@ def add_workforce_kpis(builder) -> None:
         return open_sum(starts[mask], ends[mask], fte[mask], at)
 
     employed_fte, agency_fte = stock(employed), stock(agency)
-    posts = builder.event_rows("post_added", "post_removed")
-    signed = np.where(posts["event"] == "post_added", 1.0, -1.0) * posts["value"].to_numpy(dtype=float)
-    post_times = posts["time_days"].to_numpy(dtype=float)
+    posts = builder._rows_of(("post_added", "post_removed"))  # in log order: the sums' order
+    added = builder.event_codes.codes[posts] == builder.event_codes.index.get("post_added", -2)
+    signed = np.where(added, 1.0, -1.0) * builder.values[posts]
+    post_times = builder.times[posts]
     establishment = np.array([signed[post_times <= t].sum() for t in at])
     vacant = np.maximum(establishment - employed_fte, 0.0)
     builder.add_stock("sw_fte", employed_fte)
@@ -105,19 +123,19 @@ def add_workforce_kpis(builder) -> None:
     builder.add_stock("sw_turnover_pct", builder.percent(builder.rolling(leavers) * annualise, mean_employed))
 
     # Allocation: held and waiting children per team at each month end. Each team's rows are
-    # taken on their own (by the factorised codes), so a row's successor is found on the child's
-    # numeric id alone: the same intervals as keying by (child, team), without sorting strings.
-    # The intervals of ``metrics.intervals`` (same order, same ends), on arrays: no frame is
-    # copied per team and per kind.
+    # taken on their own (the allocation events' details compared with the team), so a row's
+    # successor is found on the child's numeric id alone: the same intervals as keying by
+    # (child, team), without sorting strings. The intervals of ``metrics.intervals`` (same
+    # order, same ends), on arrays (``KpiBuilder._intervals``): no frame is copied per team
+    # and per kind.
     codes = builder.event_codes
-    allocation = codes.equals("allocation_requested") | codes.equals("allocated") | codes.equals("deallocated")
-    child_ids, seq, times = events["child_id"].to_numpy(), events["seq"].to_numpy(), builder.times
+    allocation = builder._rows_of(("allocation_requested", "allocated", "deallocated"))
+    teams = builder.details[allocation]
+    times = builder.times
     held, waiting = {}, {}
     for team in CASE_HOLDING_TEAMS:
-        rows = np.flatnonzero(allocation & builder.detail_codes.equals(team))
-        rows = rows[np.lexsort((seq[rows], times[rows], child_ids[rows]))]
+        rows, ended = builder._intervals(allocation[teams == team])
         began = times[rows]
-        ended = interval_ends([child_ids[rows]], began)
         for kind, store in (("allocated", held), ("allocation_requested", waiting)):
             is_kind = codes.equals(kind)[rows]
             store[team] = count_open(began[is_kind], ended[is_kind], at).astype(float)
@@ -129,7 +147,7 @@ def add_workforce_kpis(builder) -> None:
         builder.add_stock("sw_caseload_mean", np.where(
             holders_fte > 0, (held_total + wf.other_cases_held.value) / holders_fte, np.nan))
 
-    changes = builder.add_flow("sw_worker_changes", builder.per_month(events["event"] == "worker_changed"),
+    changes = builder.add_flow("sw_worker_changes", builder.per_month(builder.rows("worker_changed")),
                                publish=False)
     allocated_years = pd.Series(held_total).rolling(12, min_periods=1).mean().to_numpy()
     builder.add_stock("sw_changes_per_child", np.where(
@@ -142,8 +160,11 @@ def add_workforce_kpis(builder) -> None:
 def visits_in_time(held, waiting, spells, at, wf, effects) -> np.ndarray:
     """% of the month's statutory visits in time, from each team's caseload at month end."""
     starts, ends, fte = spells["start"].to_numpy(), spells["end"].to_numpy(), spells["fte"].to_numpy()
-    team_fte = {team: open_sum(starts[(spells["team"] == team).to_numpy()], ends[(spells["team"] == team).to_numpy()],
-                               fte[(spells["team"] == team).to_numpy()], at) for team in CASE_HOLDING_TEAMS}
+    teams = spells["team"].to_numpy()
+    team_fte = {}
+    for team in CASE_HOLDING_TEAMS:
+        in_team = teams == team
+        team_fte[team] = open_sum(starts[in_team], ends[in_team], fte[in_team], at)
     total_fte = sum(team_fte.values())
     reference, floor = effects.reference_caseload.value, effects.no_further_gain_below_caseload.value
     base = effects.visits_in_time_at_reference_prob.value

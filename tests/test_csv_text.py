@@ -46,3 +46,21 @@ def test_csv_text_other_float_formats():
         expected = _expected(frame, float_format)
         found = csv_text(frame, float_format)
         assert found == expected, f"{float_format}: expected {expected!r}, found {found!r}"
+
+
+def test_csv_text_without_float_format_on_edge_and_random_floats():
+    """No float format (the per-replication files): pandas' default float text, byte for byte,
+    for edge values (NaN, infinities, -0.0, huge, tiny, subnormal, whole numbers stored as
+    floats, the boundaries where the text turns to exponent form) and random bit patterns."""
+    rng = np.random.default_rng(7)
+    edges = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1.0, -3.0, 1e16, 1e15, 9999999999999998.0,
+             123456789012345678.0, 1e-4, 1e-5, 0.0001234, 5e-324, 2.2250738585072014e-308,
+             1.7976931348623157e308, 0.1 + 0.2, 1 / 3, 2.0 ** 53, 2.0 ** 53 + 2, 100.0, 1e22, 1e23]
+    bits = rng.integers(0, 2 ** 63, 20_000, dtype=np.int64)
+    random = bits.view(np.float64)
+    spread = rng.standard_normal(20_000) * 10.0 ** rng.integers(-20, 20, 20_000)
+    whole = rng.integers(-10 ** 6, 10 ** 6, 5_000).astype(float)
+    values = np.concatenate([edges, random, -random, spread, whole])
+    frame = pd.DataFrame({"scenario": "baseline", "replication": 3,
+                          "kpi": [f"kpi_{i % 97}" for i in range(len(values))], "value": values})
+    assert csv_text(frame, None) == frame.to_csv(index=False, lineterminator="\n")
