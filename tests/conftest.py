@@ -28,7 +28,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 
-from simulation.eventlog import CIN_CENSUS_STATES, COLUMNS, STATES, WORKFORCE_EVENTS
+from simulation.eventlog import CIN_CENSUS_STATES, COLUMNS, STATES, WORKFORCE_EVENTS, flat_rows
 from simulation.fostering import HOUSEHOLD_ID_BASE
 from simulation.metrics import replication_kpis
 from simulation.model import CareSystemModel, ReplicationResult
@@ -115,11 +115,12 @@ class Run:
 def run_model(scenario: Scenario, seed: int, replication: int, years: float) -> Run:
     """Run one replication through ``CareSystemModel`` (as ``run_replication`` does), keeping the raw log."""
     model = CareSystemModel(scenario, seed, replication, years)
-    # The list the model writes to, taken before the run: ``run`` hands the log's records to the
+    # The list the model writes to, taken before the run: ``run`` hands the log's fields to the
     # event frame and gives the log a new, empty list (``EventLog.to_frame(release=True)``), so
-    # ``model.log.records`` read afterwards would be empty and the raw-log checks vacuous.
-    records = model.log.records
+    # ``model.log.fields`` read afterwards would be empty and the raw-log checks vacuous.
+    fields = model.log.fields
     result = model.run()
+    records = flat_rows(fields)
     assert len(records) == len(result.events), (
         f"raw log has {len(records)} records, the event frame {len(result.events)}")
     raw = pd.DataFrame.from_records(records, columns=list(COLUMNS))
