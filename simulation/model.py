@@ -220,7 +220,7 @@ class CareSystemModel:
         free, and it took about 12 ms (2.5% of a replication) to walk them after each run.
         Emptying the parts' attributes lets reference counting free most of the graph instead
         (about 5 ms with the collection of what is left; measured in
-        ``docs/performance.md``, "Ninth pass"). ``run_replication`` calls it; a caller that
+        ``docs/performance.md``, "Ninth pass, continued"). ``run_replication`` calls it; a caller that
         inspects the model after ``run``, as tests do, does not. Nothing runs afterwards: the
         engine's queue is empty and no model process has a ``finally`` to run on closing.
         """
