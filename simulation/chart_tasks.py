@@ -1,4 +1,4 @@
-"""A run's charts drawn on the pool's workers, one figure each, instead of in this process.
+"""Charts drawn on the pool's workers, one figure each, instead of in this process.
 
 After the last replication of a ``cssim run`` the workers are idle, while this process combines
 the files (about 0.6 s) and then, before this module, imported matplotlib (0.5 s) and drew the
@@ -6,24 +6,37 @@ two figures one after the other (about 1.1 s). Here the workers import matplotli
 process combines the files (``warm_up``, queued behind the replications) and then draw one
 figure each (``write_charts_on``), in parallel. This process never imports matplotlib.
 
+``cssim compare`` does the same with the scrutiny pack's charts (16 for the standard scenarios,
+about 6 s in one process): the workers import matplotlib and load the published history
+(``warm_up_pack``) behind the replications, then draw the charts (``start_pack_charts``) while
+this process writes the tables and the workbook.
+
 Covers
 ------
 - ``warm_up()``: the pool's ``idle`` task: import ``simulation.report`` (matplotlib with it).
 - ``write_charts_on(executor, folder, summary, scenario)``: draw every figure of
   ``simulation.report.FIGURES`` on ``executor``; the workers return the files' bytes and this
   process writes them, so the files equal ``report.write_charts``'s byte for byte.
+- ``pack_chart_plan(names)``: the scrutiny pack's charts, as ``scrutiny_charts.write_charts``
+  draws them (it uses this plan too, so the two cannot drift).
+- ``warm_up_pack()``, ``start_pack_charts(executor, comparison, history)`` and
+  ``PackCharts.write()``: the scrutiny pack's charts on the pool; the files equal
+  ``scrutiny_charts.write_charts``'s byte for byte.
 
 Assumptions
 -----------
 - Only for a local pool: a Dask cluster's workers may have other fonts or matplotlib versions,
-  and the serial executor has no idle worker to gain from; the CLI draws those in this process.
-- The scenario reaches the workers as its name and start date only (a ``Scenario`` does not
+  and the serial executor has no idle worker to gain from; the CLI and ``compare`` draw those in
+  this process.
+- The scenario reaches the workers as its name (and start date) only (a ``Scenario`` does not
   pickle, and the charts use nothing else).
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -67,4 +80,125 @@ def write_charts_on(executor, folder: Path, summary: pd.DataFrame, scenario) -> 
     return written
 
 
-__all__ = ["FIGURE_STEMS", "draw_figure", "warm_up", "write_charts_on"]
+# --- the scrutiny pack of ``cssim compare`` ----------------------------------------------------
+def pack_chart_plan(scenario_names: list[str]) -> list[tuple[str, str, str | None]]:
+    """The scrutiny pack's charts as (key, drawing, scenario), in the order they are written.
+
+    A fan chart per scenario, a savings chart per scenario compared with the baseline (the first
+    name), then the cumulative savings of all, the placement mix and the workforce. The file is
+    ``charts/<key>.png``; ``drawing`` and ``scenario`` are ``scrutiny_charts.chart_png``'s.
+    """
+    plan = [(f"fan_{name}", "fan", name) for name in scenario_names]
+    plan += [(f"savings_{name}", "savings", name) for name in scenario_names[1:]]
+    plan += [("cumulative_net_savings", "savings", None), ("placement_mix", "placement_mix", None),
+             ("workforce", "workforce", None)]
+    return plan
+
+
+@dataclass
+class ChartData:
+    """What the scrutiny charts read of a ``Comparison``, in a form that pickles.
+
+    ``summaries`` may hold only the scenarios a chart reads (a fan chart: its scenario and the
+    baseline), so that each task sends no more than it needs.
+    """
+
+    scenario_names: list[str]
+    summaries: dict[str, pd.DataFrame] = field(repr=False)
+    savings: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def base(self):
+        return SimpleNamespace(name=self.scenario_names[0])
+
+    @property
+    def scenarios(self) -> list:
+        return [SimpleNamespace(name=name) for name in self.scenario_names]
+
+    @property
+    def alternatives(self) -> list:
+        return self.scenarios[1:]
+
+
+@lru_cache(maxsize=1)
+def _published_history():
+    # Once per worker: every fan chart it draws uses the same frame (as write_charts does).
+    return importlib.import_module("simulation.scrutiny_charts").load_history()
+
+
+def warm_up_pack() -> None:
+    """Import the scrutiny charts (and matplotlib) and load the published history, in a worker
+    that has no replication left."""
+    _published_history()
+
+
+def draw_pack_chart(drawing: str, scenario: str | None, data: ChartData,
+                    history: pd.DataFrame | None, load_history: bool) -> bytes | None:
+    """In a worker: one chart of the plan as PNG bytes (``scrutiny_charts.chart_png``)."""
+    if load_history:
+        history = _published_history()
+    return importlib.import_module("simulation.scrutiny_charts").chart_png(data, drawing, scenario,
+                                                                           history)
+
+
+def _chart_data(comparison, drawing: str, scenario: str | None) -> ChartData:
+    names = [each.name for each in comparison.scenarios]
+    if drawing == "fan":
+        wanted = dict.fromkeys([names[0], scenario])
+    elif drawing == "savings":
+        wanted = {}
+    else:
+        wanted = names
+    return ChartData(names, {name: comparison.summaries[name] for name in wanted},
+                     comparison.savings if drawing == "savings" else None)
+
+
+@dataclass
+class PackCharts:
+    """The scrutiny pack's charts being drawn on a pool (``start_pack_charts``)."""
+
+    folder: Path
+    plan: list
+    outcomes: object = field(repr=False)
+
+    def write(self) -> dict[str, str]:
+        """Wait for the charts and write them into ``<folder>/charts``.
+
+        Returns ``{chart key: file path relative to the folder}``, as
+        ``scrutiny_charts.write_charts`` does. Raises the first failed chart's error (in plan
+        order) having written none: the caller decides what a failed chart means.
+        """
+        drawn, failed = {}, {}
+        for outcome in self.outcomes:
+            if outcome.error is not None:
+                failed[outcome.key] = outcome.error
+            else:
+                drawn[outcome.key] = outcome.value
+        for key, _, _ in self.plan:
+            if key in failed:
+                raise failed[key]
+            if key not in drawn:  # cancelled after another chart failed
+                raise RuntimeError(f"chart {key} was not drawn")
+        written = {}
+        for key, _, _ in self.plan:
+            if drawn[key] is not None:
+                (self.folder / "charts").mkdir(parents=True, exist_ok=True)
+                (self.folder / "charts" / f"{key}.png").write_bytes(drawn[key])
+                written[key] = f"charts/{key}.png"
+        return written
+
+
+def start_pack_charts(executor, comparison, history: pd.DataFrame | None = None) -> PackCharts:
+    """Start drawing the scrutiny pack's charts on ``executor`` (a local pool) and return at once.
+
+    ``history`` as for ``scrutiny_pack.write_pack``: None has each worker load it itself.
+    """
+    plan = pack_chart_plan([scenario.name for scenario in comparison.scenarios])
+    tasks = {key: (drawing, scenario, _chart_data(comparison, drawing, scenario),
+                   history if drawing == "fan" else None, drawing == "fan" and history is None)
+             for key, drawing, scenario in plan}
+    return PackCharts(Path(comparison.folder), plan, executor.run(draw_pack_chart, tasks))
+
+
+__all__ = ["FIGURE_STEMS", "ChartData", "PackCharts", "draw_figure", "draw_pack_chart",
+           "pack_chart_plan", "start_pack_charts", "warm_up", "warm_up_pack", "write_charts_on"]

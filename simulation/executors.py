@@ -15,10 +15,12 @@ Covers
   them, so a cluster needs no shared filesystem.
 - ``Executor.run(function, tasks, idle=None)`` yields ``Outcome(key, value, error)`` in
   completion order. After the first failure it cancels tasks not yet started and still yields
-  the ones already running, so finished work is never lost. ``idle``, a module-level function of
-  no arguments, is queued once per pool worker behind the tasks, so a worker runs it when no
-  task is left for it (the CLI imports matplotlib in the workers that way while this process
-  combines the files, then draws the charts on them); other executors ignore it.
+  the ones already running, so finished work is never lost. The local pool submits the tasks
+  when ``run`` is called, so the caller may do other work before collecting them. ``idle``, a
+  module-level function of no arguments, is queued once per pool worker behind the tasks, so a
+  worker runs it when no task is left for it (the CLI imports matplotlib in the workers that
+  way while this process combines the files, then draws the charts on them); other executors
+  ignore it.
 
 Assumptions
 -----------
@@ -132,10 +134,17 @@ class LocalPoolExecutor:
 
     def run(self, function: Callable, tasks: dict[Hashable, tuple],
             idle: Callable | None = None) -> Iterator[Outcome]:
+        # Submitted now, not when the outcomes are first asked for: a caller can start tasks,
+        # do its own work while the workers run them, and collect them afterwards (the scrutiny
+        # pack's charts, ``simulation.chart_tasks``).
         futures = {self._pool.submit(function, *args): key for key, args in tasks.items()}
         if idle is not None:  # behind every task: runs on a worker with nothing left to do
             for _ in range(self.workers):
                 self._pool.submit(idle)
+        return self._outcomes(futures)
+
+    @staticmethod
+    def _outcomes(futures: dict) -> Iterator[Outcome]:
         failed = False
         for future in as_completed(futures):
             if future.cancelled():

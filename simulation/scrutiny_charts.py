@@ -24,6 +24,7 @@ futures fall, given the scenario's assumptions.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import matplotlib
@@ -34,6 +35,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from simulation import contract  # noqa: E402
+from simulation.chart_tasks import pack_chart_plan  # noqa: E402
 
 FAN_KPIS = (
     ("referral_rate_per_10k", "Referrals per 10,000 (last 12 months)"),
@@ -69,15 +71,31 @@ def _monthly(summary: pd.DataFrame, kpi: str) -> pd.DataFrame:
     return rows[rows["n"] > 0]
 
 
+def png_bytes(figure) -> bytes:
+    """The figure as PNG bytes (fixed dpi, no software tag, so reruns are identical); closes it."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
 def _save(figure, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    plt.close(figure)
+    path.write_bytes(png_bytes(figure))
     return path.name
+
+
+def _save_drawn(figure, path: Path) -> str | None:
+    return None if figure is None else _save(figure, path)
 
 
 def fan_chart(comparison, name: str, path: Path, history: pd.DataFrame | None) -> str | None:
     """Four rate panels for scenario ``name`` against the baseline and published history."""
+    return _save_drawn(fan_figure(comparison, name, history), path)
+
+
+def fan_figure(comparison, name: str, history: pd.DataFrame | None):
+    """``fan_chart``'s figure (None when the data are missing)."""
     base = comparison.base.name
     panels = [(kpi, title) for kpi, title in FAN_KPIS if not _monthly(comparison.summaries[name], kpi).empty]
     if not panels:
@@ -104,11 +122,16 @@ def fan_chart(comparison, name: str, path: Path, history: pd.DataFrame | None) -
     figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
     figure.suptitle(f"{name} against {base}: the main measures, with published history", fontsize=12)
     figure.tight_layout(rect=(0, 0.07, 1, 0.96))
-    return _save(figure, path)
+    return figure
 
 
 def savings_chart(comparison, path: Path, only: str | None = None) -> str | None:
     """Cumulative net saving by financial year, mean and 10th-90th percentile band."""
+    return _save_drawn(savings_figure(comparison, only), path)
+
+
+def savings_figure(comparison, only: str | None = None):
+    """``savings_chart``'s figure (None when the data are missing)."""
     savings = comparison.savings
     if savings is None or savings.empty:
         return None
@@ -131,11 +154,16 @@ def savings_chart(comparison, path: Path, only: str | None = None) -> str | None
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     figure.tight_layout()
-    return _save(figure, path)
+    return figure
 
 
 def placement_mix_chart(comparison, path: Path) -> str | None:
     """Looked-after children by placement type at the last 31 March, per scenario."""
+    return _save_drawn(placement_mix_figure(comparison), path)
+
+
+def placement_mix_figure(comparison):
+    """``placement_mix_chart``'s figure (None when the data are missing)."""
     shares = {}
     for scenario in comparison.scenarios:
         summary = comparison.summaries[scenario.name]
@@ -173,11 +201,16 @@ def placement_mix_chart(comparison, path: Path) -> str | None:
     axis.set_title("Placement mix")
     axis.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.15))
     figure.tight_layout()
-    return _save(figure, path)
+    return figure
 
 
 def workforce_chart(comparison, path: Path) -> str | None:
     """Social work capacity measures month by month, per scenario (those that exist)."""
+    return _save_drawn(workforce_figure(comparison), path)
+
+
+def workforce_figure(comparison):
+    """``workforce_chart``'s figure (None when the data are missing)."""
     wanted = [("sw_caseload_mean", "Cases per case-holding FTE"),
               ("children_awaiting_allocation", "Children waiting for a social worker"),
               ("sw_fte", "Employed social worker FTE"), ("sw_agency_pct", "Agency share of FTE (%)")]
@@ -198,28 +231,43 @@ def workforce_chart(comparison, path: Path) -> str | None:
     axes.flat[0].legend(fontsize=8)
     figure.suptitle("Social work capacity (mean and 10-90% band)", fontsize=12)
     figure.tight_layout()
-    return _save(figure, path)
+    return figure
+
+
+def chart_png(comparison, drawing: str, scenario: str | None,
+              history: pd.DataFrame | None) -> bytes | None:
+    """One chart of ``chart_tasks.pack_chart_plan`` as PNG bytes (None when its data are missing).
+
+    Writes nothing, so it can run in a worker process (``chart_tasks.draw_pack_chart``); any
+    object with the attributes the charts read will do for ``comparison``
+    (``chart_tasks.ChartData``).
+    """
+    if drawing == "fan":
+        figure = fan_figure(comparison, scenario, history)
+    elif drawing == "savings":
+        figure = savings_figure(comparison, only=scenario)
+    elif drawing == "placement_mix":
+        figure = placement_mix_figure(comparison)
+    elif drawing == "workforce":
+        figure = workforce_figure(comparison)
+    else:
+        raise ValueError(f"no scrutiny chart is drawn by {drawing!r}")
+    return None if figure is None else png_bytes(figure)
 
 
 def write_charts(comparison, history: pd.DataFrame | None = None) -> dict[str, str]:
     """Write every chart the data allow; returns {chart key: file path relative to the folder}."""
     folder = comparison.folder / "charts"
     written = {}
-    for scenario in comparison.scenarios:
-        name = fan_chart(comparison, scenario.name, folder / f"fan_{scenario.name}.png", history)
-        if name:
-            written[f"fan_{scenario.name}"] = f"charts/{name}"
-    for scenario in comparison.alternatives:
-        name = savings_chart(comparison, folder / f"savings_{scenario.name}.png", only=scenario.name)
-        if name:
-            written[f"savings_{scenario.name}"] = f"charts/{name}"
-    for key, draw in (("cumulative_net_savings", savings_chart), ("placement_mix", placement_mix_chart),
-                      ("workforce", workforce_chart)):
-        name = draw(comparison, folder / f"{key}.png")
-        if name:
-            written[key] = f"charts/{name}"
+    for key, drawing, scenario in pack_chart_plan([s.name for s in comparison.scenarios]):
+        content = chart_png(comparison, drawing, scenario, history)
+        if content is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{key}.png").write_bytes(content)
+            written[key] = f"charts/{key}.png"
     return written
 
 
-__all__ = ["fan_chart", "load_history", "placement_mix_chart", "savings_chart", "workforce_chart",
-           "write_charts"]
+__all__ = ["chart_png", "fan_chart", "fan_figure", "load_history", "placement_mix_chart",
+           "placement_mix_figure", "png_bytes", "savings_chart", "savings_figure", "workforce_chart",
+           "workforce_figure", "write_charts"]

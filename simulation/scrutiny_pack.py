@@ -2,24 +2,41 @@
 
 Each output is written by its own module; this one only calls them and lists the files written,
 so a comparison can also be re-packed from its folder (``simulation.compare.analyse``).
+
+The charts are drawn here (``scrutiny_charts``, matplotlib) unless they are already being drawn
+on a pool's workers (``chart_tasks.start_pack_charts``, as ``compare`` does): then this process
+writes the workbook meanwhile and never imports matplotlib. A chart that fails never loses the
+comparison: the pack is written without charts, with a warning (as ``cssim run`` does).
 """
 
 from __future__ import annotations
 
+import click
+
 from simulation.html_report import write_report
-from simulation.scrutiny_charts import load_history, write_charts
 from simulation.slides import write_slides
 from simulation.workbook import write_workbook
 
 
-def write_pack(comparison, history=None) -> list[str]:
+def write_pack(comparison, history=None, charts_on_pool=None) -> list[str]:
     """Write every output into ``comparison.folder``; returns their paths relative to it.
 
     ``history`` is a frame of published figures (``scrutiny_charts.load_history``); when omitted
     it is loaded from ``simulation.actuals``, and the charts go without it if that fails.
+    ``charts_on_pool`` is a ``chart_tasks.PackCharts`` already started for this comparison (its
+    own ``history``); None draws the charts here.
     """
     files = [write_workbook(comparison)]
-    charts = write_charts(comparison, history if history is not None else load_history())
+    try:
+        if charts_on_pool is not None:
+            charts = charts_on_pool.write()
+        else:
+            from simulation.scrutiny_charts import load_history, write_charts
+            charts = write_charts(comparison, history if history is not None else load_history())
+    except Exception as exc:  # noqa: BLE001 - a failed chart must not lose a finished comparison
+        from simulation.cli import _one_line
+        click.echo(f"cssim: warning: charts not written: {_one_line(exc)}", err=True)
+        charts = {}
     files += sorted(charts.values())
     files.append(write_report(comparison, charts))
     files.append(write_slides(comparison, charts))

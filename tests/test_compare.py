@@ -8,6 +8,7 @@ five replications cannot tell it from zero.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -120,6 +121,35 @@ def test_slides_open_with_one_chart_and_three_bullets_per_scenario(comparison):
         boxes = [shape for shape in slide.shapes if shape.has_text_frame and shape != slide.shapes.title]
         assert len(pictures) == 1, f"{slide.shapes.title.text}: {len(pictures)} pictures"
         assert len(boxes[0].text_frame.paragraphs) == 3, f"{slide.shapes.title.text}: bullets"
+
+
+@pytest.mark.reproducibility
+def test_charts_drawn_on_the_pool_equal_those_drawn_here(comparison, tmp_path):
+    """compare (2 workers) drew the pack's charts on the pool; drawn here they are the same bytes."""
+    from simulation.scrutiny_charts import load_history, write_charts
+
+    here = write_charts(dataclasses.replace(comparison, folder=tmp_path), load_history())
+    on_pool = sorted(path.name for path in (comparison.folder / "charts").iterdir())
+    assert sorted(Path(path).name for path in here.values()) == on_pool, \
+        f"charts: here {sorted(here)} vs pool {on_pool}"
+    different = [name for name in on_pool if (tmp_path / "charts" / name).read_bytes()
+                 != (comparison.folder / "charts" / name).read_bytes()]
+    assert different == [], f"charts drawn on the pool differ from those drawn here: {different}"
+
+
+@pytest.mark.unit
+def test_a_failed_chart_leaves_the_rest_of_the_pack_with_a_warning(comparison, tmp_path, capsys):
+    """Charts that fail on the pool are a warning: workbook, report and slides are still written."""
+    from simulation.scrutiny_pack import write_pack
+
+    class FailedCharts:
+        def write(self):
+            raise RuntimeError("a worker\nfell over")
+
+    files = write_pack(dataclasses.replace(comparison, folder=tmp_path), charts_on_pool=FailedCharts())
+    assert files == ["scrutiny_workbook.xlsx", "report.html", "slides.pptx"], files
+    assert all((tmp_path / file).is_file() for file in files), sorted(tmp_path.iterdir())
+    assert "cssim: warning: charts not written: a worker fell over" in capsys.readouterr().err
 
 
 def _chromium() -> str | None:

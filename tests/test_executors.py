@@ -56,6 +56,25 @@ def test_bad_executor_options_are_refused():
             pass
 
 
+def _touch(path: str) -> str:
+    Path(path).touch()
+    return path
+
+
+@pytest.mark.unit
+def test_the_local_pool_starts_tasks_before_their_outcomes_are_asked_for(tmp_path):
+    """run() submits at once, so a caller can work while the pool runs (the pack's charts)."""
+    flag = tmp_path / "started"
+    with open_executor(2) as pool:
+        outcomes = pool.run(_touch, {"only": (str(flag),)})
+        waited = 0.0
+        while not flag.exists() and waited < 30:
+            time.sleep(0.05)
+            waited += 0.05
+        assert flag.exists(), "the task did not run before its outcome was asked for"
+        assert [(o.key, o.error) for o in outcomes] == [("only", None)]
+
+
 @pytest.mark.reproducibility
 def test_pool_failure_keeps_finished_replications(tmp_path):
     """With 2 workers a failure still leaves every other finished replication for --resume."""
