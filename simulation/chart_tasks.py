@@ -8,8 +8,9 @@ figure each (``write_charts_on``), in parallel. This process never imports matpl
 
 ``cssim compare`` does the same with the scrutiny pack's charts (16 for the standard scenarios,
 about 6 s in one process): the workers import matplotlib and load the published history
-(``warm_up_pack``) behind the replications, then draw the charts (``start_pack_charts``) while
-this process writes the tables and the workbook.
+(``warm_up_pack``) behind the replications, then draw the charts (``PackCharts``): a scenario's
+fan chart as soon as it is analysed, the others while this process writes the tables and the
+workbook.
 
 Covers
 ------
@@ -19,9 +20,8 @@ Covers
   process writes them, so the files equal ``report.write_charts``'s byte for byte.
 - ``pack_chart_plan(names)``: the scrutiny pack's charts, as ``scrutiny_charts.write_charts``
   draws them (it uses this plan too, so the two cannot drift).
-- ``warm_up_pack()``, ``start_pack_charts(executor, comparison, history)`` and
-  ``PackCharts.write()``: the scrutiny pack's charts on the pool; the files equal
-  ``scrutiny_charts.write_charts``'s byte for byte.
+- ``warm_up_pack()`` and ``PackCharts``: the scrutiny pack's charts on the pool, each started
+  as soon as its data exist; the files equal ``scrutiny_charts.write_charts``'s byte for byte.
 
 Assumptions
 -----------
@@ -141,27 +141,47 @@ def draw_pack_chart(drawing: str, scenario: str | None, data: ChartData,
                                                                            history)
 
 
-def _chart_data(comparison, drawing: str, scenario: str | None) -> ChartData:
-    names = [each.name for each in comparison.scenarios]
-    if drawing == "fan":
-        wanted = dict.fromkeys([names[0], scenario])
-    elif drawing == "savings":
-        wanted = {}
-    else:
-        wanted = names
-    return ChartData(names, {name: comparison.summaries[name] for name in wanted},
-                     comparison.savings if drawing == "savings" else None)
-
-
-@dataclass
 class PackCharts:
-    """The scrutiny pack's charts being drawn on a pool (``start_pack_charts``)."""
+    """The scrutiny pack's charts drawn on a local pool, each started as soon as its data exist.
 
-    folder: Path
-    plan: list
-    outcomes: object = field(repr=False)
+    ``compare`` starts a scenario's fan chart once that scenario is analysed (``start_fan``,
+    while the workers still run later scenarios' replications, so it waits in the pool's queue
+    behind them) and the rest once the comparison is whole (``start_rest``); ``write`` collects
+    them. ``history`` as for ``scrutiny_pack.write_pack``: None has each worker load it itself.
+    """
 
-    def write(self) -> dict[str, str]:
+    def __init__(self, executor, scenario_names: list[str], history: pd.DataFrame | None = None):
+        self.executor, self.names, self.history = executor, list(scenario_names), history
+        self.plan = pack_chart_plan(self.names)
+        self._pending = []  # outcome iterators of executor.run
+        self._started = set()
+
+    def _start(self, charts: list[tuple[str, str, str | None]], summaries: dict,
+               savings: pd.DataFrame | None) -> None:
+        tasks = {}
+        for key, drawing, scenario in charts:
+            if drawing == "fan":  # the scenario against the baseline
+                wanted = dict.fromkeys([self.names[0], scenario])
+            else:  # savings charts read no summary; the others read every scenario's
+                wanted = [] if drawing == "savings" else self.names
+            data = ChartData(self.names, {name: summaries[name] for name in wanted},
+                             savings if drawing == "savings" else None)
+            fan = drawing == "fan"
+            tasks[key] = (drawing, scenario, data, self.history if fan else None,
+                          fan and self.history is None)
+        self._started.update(tasks)
+        self._pending.append(self.executor.run(draw_pack_chart, tasks))
+
+    def start_fan(self, name: str, summaries: dict[str, pd.DataFrame]) -> None:
+        """Start scenario ``name``'s fan chart (``summaries`` holds it and the baseline)."""
+        self._start([chart for chart in self.plan if chart[0] == f"fan_{name}"], summaries, None)
+
+    def start_rest(self, comparison) -> None:
+        """Start every chart of the plan not started yet, from the whole comparison."""
+        self._start([chart for chart in self.plan if chart[0] not in self._started],
+                    comparison.summaries, comparison.savings)
+
+    def write(self, folder: Path) -> dict[str, str]:
         """Wait for the charts and write them into ``<folder>/charts``.
 
         Returns ``{chart key: file path relative to the folder}``, as
@@ -169,36 +189,25 @@ class PackCharts:
         order) having written none: the caller decides what a failed chart means.
         """
         drawn, failed = {}, {}
-        for outcome in self.outcomes:
-            if outcome.error is not None:
-                failed[outcome.key] = outcome.error
-            else:
-                drawn[outcome.key] = outcome.value
+        for outcomes in self._pending:
+            for outcome in outcomes:
+                if outcome.error is not None:
+                    failed[outcome.key] = outcome.error
+                else:
+                    drawn[outcome.key] = outcome.value
         for key, _, _ in self.plan:
             if key in failed:
                 raise failed[key]
-            if key not in drawn:  # cancelled after another chart failed
+            if key not in drawn:  # never started, or cancelled after another chart failed
                 raise RuntimeError(f"chart {key} was not drawn")
         written = {}
         for key, _, _ in self.plan:
             if drawn[key] is not None:
-                (self.folder / "charts").mkdir(parents=True, exist_ok=True)
-                (self.folder / "charts" / f"{key}.png").write_bytes(drawn[key])
+                (Path(folder) / "charts").mkdir(parents=True, exist_ok=True)
+                (Path(folder) / "charts" / f"{key}.png").write_bytes(drawn[key])
                 written[key] = f"charts/{key}.png"
         return written
 
 
-def start_pack_charts(executor, comparison, history: pd.DataFrame | None = None) -> PackCharts:
-    """Start drawing the scrutiny pack's charts on ``executor`` (a local pool) and return at once.
-
-    ``history`` as for ``scrutiny_pack.write_pack``: None has each worker load it itself.
-    """
-    plan = pack_chart_plan([scenario.name for scenario in comparison.scenarios])
-    tasks = {key: (drawing, scenario, _chart_data(comparison, drawing, scenario),
-                   history if drawing == "fan" else None, drawing == "fan" and history is None)
-             for key, drawing, scenario in plan}
-    return PackCharts(Path(comparison.folder), plan, executor.run(draw_pack_chart, tasks))
-
-
 __all__ = ["FIGURE_STEMS", "ChartData", "PackCharts", "draw_figure", "draw_pack_chart",
-           "pack_chart_plan", "start_pack_charts", "warm_up", "warm_up_pack", "write_charts_on"]
+           "pack_chart_plan", "warm_up", "warm_up_pack", "write_charts_on"]

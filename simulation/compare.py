@@ -139,6 +139,74 @@ def finance_summary_frame(finance: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+class ComparisonParts:
+    """``analyse``'s work one scenario at a time, baseline first.
+
+    ``compare`` adds each scenario as soon as its run folder is written, while the workers run
+    the later scenarios' replications, so that little is left to do after the last replication.
+    The parts are the same pure functions of the same files, in the same order, as ``analyse``
+    (which uses this class), so the comparison is the same to the last bit.
+    """
+
+    def __init__(self, folder: Path, names: list[str], inflation_pct: float = 2.0,
+                 savings_target_gbp: float | None = None, target_year: str | None = None):
+        self.folder, self.names = Path(folder), list(names)
+        self.inflation_pct = inflation_pct
+        self.savings_target_gbp, self.target_year = savings_target_gbp, target_year
+        self.annual, self.monthly, self.summaries = {}, {}, {}
+        self.diff_annual, self.diff_monthly, self.per_rep, self.spend = [], [], [], []
+        self.finance = {}
+
+    @property
+    def added(self) -> int:
+        """How many scenarios (the first ones named) have been added."""
+        return len(self.summaries)
+
+    def add_next(self) -> str:
+        """Read the next scenario's run folder and derive its share; returns its name."""
+        name = self.names[self.added]
+        folder = self.folder / name
+        self.annual[name] = _read(folder, contract.ANNUAL_FILE, "financial_year")
+        self.monthly[name] = _read(folder, contract.MONTHLY_FILE, "month_end")
+        self.summaries[name] = _read(folder, contract.SUMMARY_FILE, "period")
+        base = self.names[0]
+        if name != base:
+            self.diff_annual.append(analysis.paired_differences(
+                self.annual[base], self.annual[name], "financial_year"))
+            self.diff_monthly.append(analysis.paired_differences(
+                self.monthly[base], self.monthly[name], "month_end"))
+            savings = costs.savings_by_replication(self.annual[base], self.annual[name])
+            if not savings.empty:
+                self.per_rep.append(savings)
+                self.finance[name] = costs.finance_summary(savings, self.savings_target_gbp,
+                                                           self.target_year)
+        self.spend.append(costs.spend_by_line_summary(self.annual[name], self.inflation_pct))
+        return name
+
+    def comparison(self, scenarios: list, *, seed: int, replications: int,
+                   years: float) -> Comparison:
+        """The whole comparison, once every scenario has been added."""
+        if self.added != len(self.names):
+            raise RuntimeError(f"only {self.added} of {len(self.names)} scenarios analysed")
+        empty = pd.DataFrame(columns=list(analysis.DIFFERENCE_COLUMNS))
+        per_rep = self.per_rep
+        savings_by_rep = pd.concat(per_rep, ignore_index=True) if per_rep else pd.DataFrame(
+            columns=["scenario", "replication", "financial_year", *costs.SAVINGS_MEASURES])
+        savings = (costs.summarise_measures(savings_by_rep, costs.SAVINGS_MEASURES) if per_rep
+                   else pd.DataFrame())
+        return Comparison(
+            folder=self.folder, scenarios=list(scenarios), seed=seed, replications=replications,
+            years=years, inflation_pct=self.inflation_pct,
+            savings_target_gbp=self.savings_target_gbp, target_year=self.target_year,
+            annual=self.annual, monthly=self.monthly, summaries=self.summaries,
+            differences_annual=(pd.concat(self.diff_annual, ignore_index=True)
+                                if self.diff_annual else empty),
+            differences_monthly=(pd.concat(self.diff_monthly, ignore_index=True)
+                                 if self.diff_monthly else empty),
+            savings_by_replication=savings_by_rep, savings=savings,
+            spend_by_line=pd.concat(self.spend, ignore_index=True), finance=self.finance)
+
+
 def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, years: float,
             inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
             target_year: str | None = None) -> Comparison:
@@ -157,35 +225,11 @@ def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, year
     savings_target_gbp, target_year : optional
         A net saving wanted in a financial year; its probability is reported.
     """
-    names = [scenario.name for scenario in scenarios]
-    annual = {name: _read(folder / name, contract.ANNUAL_FILE, "financial_year") for name in names}
-    monthly = {name: _read(folder / name, contract.MONTHLY_FILE, "month_end") for name in names}
-    summaries = {name: _read(folder / name, contract.SUMMARY_FILE, "period") for name in names}
-    base = names[0]
-    diff_annual = [analysis.paired_differences(annual[base], annual[name], "financial_year")
-                   for name in names[1:]]
-    diff_monthly = [analysis.paired_differences(monthly[base], monthly[name], "month_end")
-                    for name in names[1:]]
-    empty = pd.DataFrame(columns=list(analysis.DIFFERENCE_COLUMNS))
-    per_rep, finance = [], {}
-    for name in names[1:]:
-        savings = costs.savings_by_replication(annual[base], annual[name])
-        if savings.empty:
-            continue
-        per_rep.append(savings)
-        finance[name] = costs.finance_summary(savings, savings_target_gbp, target_year)
-    savings_by_rep = pd.concat(per_rep, ignore_index=True) if per_rep else pd.DataFrame(
-        columns=["scenario", "replication", "financial_year", *costs.SAVINGS_MEASURES])
-    savings = costs.summarise_measures(savings_by_rep, costs.SAVINGS_MEASURES) if per_rep else pd.DataFrame()
-    spend = pd.concat([costs.spend_by_line_summary(annual[name], inflation_pct) for name in names],
-                      ignore_index=True)
-    return Comparison(folder=folder, scenarios=list(scenarios), seed=seed, replications=replications,
-                      years=years, inflation_pct=inflation_pct, savings_target_gbp=savings_target_gbp,
-                      target_year=target_year, annual=annual, monthly=monthly, summaries=summaries,
-                      differences_annual=pd.concat(diff_annual, ignore_index=True) if diff_annual else empty,
-                      differences_monthly=pd.concat(diff_monthly, ignore_index=True) if diff_monthly else empty,
-                      savings_by_replication=savings_by_rep, savings=savings, spend_by_line=spend,
-                      finance=finance)
+    parts = ComparisonParts(folder, [scenario.name for scenario in scenarios], inflation_pct,
+                            savings_target_gbp, target_year)
+    while parts.added < len(scenarios):
+        parts.add_next()
+    return parts.comparison(scenarios, seed=seed, replications=replications, years=years)
 
 
 def write_tables(comparison: Comparison) -> list[str]:
@@ -215,6 +259,39 @@ def write_manifest(comparison: Comparison, files: list[str]) -> None:
         "files": sorted(files + [COMPARISON_FILES["manifest"]]),
     }
     runner.write_atomic(comparison.folder / COMPARISON_FILES["manifest"], runner.json_text(manifest))
+
+
+class _HeadStart:
+    """``compare``'s head start on its own work, done while the workers still run replications.
+
+    Each scenario is analysed (``ComparisonParts``) as soon as its run folder is written,
+    baseline first, and on a local pool its fan chart is started (``chart_tasks.PackCharts``).
+    Any problem here and ``ok`` turns false: ``analyse`` then reads everything after the last
+    replication, as it always did, and raises the problem there.
+    """
+
+    def __init__(self, parts: ComparisonParts, pack: bool):
+        self.parts, self.pack = parts, pack
+        self.written: set[int] = set()
+        self.ok = True
+        self.charts = None
+
+    def scenario_written(self, executor, index: int) -> None:
+        """``run_experiments``' ``each_finished``: scenario ``index``'s folder is complete."""
+        self.written.add(index)
+        if not self.ok:
+            return
+        names = self.parts.names
+        try:
+            if self.pack and executor.name == "local-pool" and self.charts is None:
+                self.charts = chart_tasks.PackCharts(executor, names)
+            # Scenarios may finish out of order; they are analysed in order, baseline first.
+            while self.parts.added < len(names) and self.parts.added in self.written:
+                name = self.parts.add_next()
+                if self.charts is not None:
+                    self.charts.start_fan(name, self.parts.summaries)
+        except Exception:  # noqa: BLE001 - only a head start: analyse() redoes it and raises
+            self.ok = False
 
 
 def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
@@ -254,17 +331,26 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     folders = [out_dir / scenario.name for scenario in scenarios]
+    head_start = _HeadStart(ComparisonParts(out_dir, names, inflation_pct, savings_target_gbp,
+                                            target_year), pack)
     finished = {}
 
     def finish_comparison(executor, _summaries) -> None:
         """The comparison's own files, while the executor is still open: on a local pool the
         workers draw the pack's charts while this process writes the tables and the workbook."""
-        comparison = analyse(out_dir, scenarios, seed=seed, replications=replications,
-                             years=years, inflation_pct=inflation_pct,
-                             savings_target_gbp=savings_target_gbp, target_year=target_year)
+        if head_start.ok:
+            comparison = head_start.parts.comparison(scenarios, seed=seed,
+                                                     replications=replications, years=years)
+        else:
+            comparison = analyse(out_dir, scenarios, seed=seed, replications=replications,
+                                 years=years, inflation_pct=inflation_pct,
+                                 savings_target_gbp=savings_target_gbp, target_year=target_year)
         charts_on_pool = None
         if pack and executor.name == "local-pool":
-            charts_on_pool = chart_tasks.start_pack_charts(executor, comparison)
+            charts_on_pool = head_start.charts if head_start.ok else None
+            if charts_on_pool is None:
+                charts_on_pool = chart_tasks.PackCharts(executor, names)
+            charts_on_pool.start_rest(comparison)
         files = write_tables(comparison)
         if pack:
             from simulation.scrutiny_pack import write_pack
@@ -277,7 +363,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
                                      resume=[folder.exists() for folder in folders],
                                      progress=progress, scheduler=scheduler,
                                      warm_up=chart_tasks.warm_up_pack if pack else None,
-                                     then=finish_comparison)
+                                     then=finish_comparison,
+                                     each_finished=head_start.scenario_written)
     comparison = finished["comparison"]
     comparison.problems = [f"{result.scenario_name}: {problem}" for result in results
                            for problem in result.problems]

@@ -357,7 +357,8 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
                     out_dirs: list, workers: int = 1, resume: bool | list[bool] = False,
                     progress: bool = True, replicate: Callable = replicate_with_model,
                     scheduler: str | None = None, executor=None, warm_up: Callable | None = None,
-                    then: Callable | None = None) -> list[RunSummary]:
+                    then: Callable | None = None,
+                    each_finished: Callable | None = None) -> list[RunSummary]:
     """``run_experiment`` for several scenarios at once, sharing one executor (``compare``).
 
     Every folder is the one ``run_experiment`` would write for its scenario alone (byte for
@@ -365,7 +366,10 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
     run the next scenario while this process combines the files of one that has finished. One
     progress bar counts the replications of all the scenarios, so its time left is the whole
     command's. ``resume`` may be one flag for all folders or one per folder. ``warm_up`` and
-    ``then`` are as for ``run_experiment``. Returns the summaries in the order of ``scenarios``.
+    ``then`` are as for ``run_experiment``. ``each_finished(executor, index)``, if given, is
+    called in this process as soon as scenario ``index``'s folder is written, while the workers
+    carry on with the other scenarios' replications (``compare`` reads each scenario's files
+    then). Returns the summaries in the order of ``scenarios``.
     """
     replications, workers, seed, years = _check_arguments(replications, workers, seed, years)
     if len(out_dirs) != len(scenarios):
@@ -397,6 +401,8 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
         def finish(index: int) -> None:
             summaries[index] = _finish_run(plans[index], replications, seed, years,
                                            workers, ran_on)
+            if each_finished is not None:
+                each_finished(running, index)
 
         with replication_bar(replications * len(plans), label,
                              initial=replications * len(plans) - todo, enabled=progress) as bar:

@@ -4,7 +4,7 @@ Each output is written by its own module; this one only calls them and lists the
 so a comparison can also be re-packed from its folder (``simulation.compare.analyse``).
 
 The charts are drawn here (``scrutiny_charts``, matplotlib) unless they are already being drawn
-on a pool's workers (``chart_tasks.start_pack_charts``, as ``compare`` does): then this process
+on a pool's workers (``chart_tasks.PackCharts``, as ``compare`` does): then this process
 writes the workbook meanwhile and never imports matplotlib. A chart that fails never loses the
 comparison: the pack is written without charts, with a warning (as ``cssim run`` does).
 """
@@ -29,7 +29,7 @@ def write_pack(comparison, history=None, charts_on_pool=None) -> list[str]:
     files = [write_workbook(comparison)]
     try:
         if charts_on_pool is not None:
-            charts = charts_on_pool.write()
+            charts = charts_on_pool.write(comparison.folder)
         else:
             from simulation.scrutiny_charts import load_history, write_charts
             charts = write_charts(comparison, history if history is not None else load_history())

@@ -19,7 +19,7 @@ import pytest
 
 from simulation import contract
 from simulation.cli import run_cli
-from simulation.compare import COMPARISON_FILES, compare
+from simulation.compare import COMPARISON_FILES, analyse, compare
 from simulation.html_report import combination_rows
 from simulation.scenario import load_scenario
 
@@ -124,6 +124,26 @@ def test_slides_open_with_one_chart_and_three_bullets_per_scenario(comparison):
 
 
 @pytest.mark.reproducibility
+def test_the_head_start_analysis_equals_analyse(comparison):
+    """compare analyses each scenario as its replications end; analyse of the folder agrees exactly."""
+    again = analyse(comparison.folder, comparison.scenarios, seed=comparison.seed,
+                    replications=comparison.replications, years=comparison.years,
+                    inflation_pct=comparison.inflation_pct,
+                    savings_target_gbp=comparison.savings_target_gbp,
+                    target_year=comparison.target_year)
+    for name in ("differences_annual", "differences_monthly", "savings_by_replication", "savings",
+                 "spend_by_line"):
+        pd.testing.assert_frame_equal(getattr(comparison, name), getattr(again, name),
+                                      check_exact=True, obj=name)
+    for name in ("annual", "monthly", "summaries"):
+        assert list(getattr(comparison, name)) == list(getattr(again, name)), name
+        for scenario, frame in getattr(again, name).items():
+            pd.testing.assert_frame_equal(getattr(comparison, name)[scenario], frame,
+                                          check_exact=True, obj=f"{name}[{scenario}]")
+    assert comparison.finance == again.finance
+
+
+@pytest.mark.reproducibility
 def test_charts_drawn_on_the_pool_equal_those_drawn_here(comparison, tmp_path):
     """compare (2 workers) drew the pack's charts on the pool; drawn here they are the same bytes."""
     from simulation.scrutiny_charts import load_history, write_charts
@@ -143,7 +163,7 @@ def test_a_failed_chart_leaves_the_rest_of_the_pack_with_a_warning(comparison, t
     from simulation.scrutiny_pack import write_pack
 
     class FailedCharts:
-        def write(self):
+        def write(self, folder):
             raise RuntimeError("a worker\nfell over")
 
     files = write_pack(dataclasses.replace(comparison, folder=tmp_path), charts_on_pool=FailedCharts())
