@@ -66,7 +66,11 @@ def load_history() -> pd.DataFrame | None:
 
 
 def _monthly(summary: pd.DataFrame, kpi: str) -> pd.DataFrame:
-    rows = summary[(summary["kpi"] == kpi) & summary["period"].map(contract.is_month_end)]
+    # The KPI's rows first, then the month ends among them: the same rows, but the period test
+    # (Python, row by row) runs on about 65 rows rather than on every KPI's (a fan chart
+    # calls this 12 times, the workforce chart 32).
+    rows = summary[summary["kpi"] == kpi]
+    rows = rows[rows["period"].map(contract.is_month_end).astype(bool)]
     rows = rows.assign(date=pd.to_datetime(rows["period"])).sort_values("date")
     return rows[rows["n"] > 0]
 
