@@ -15,6 +15,9 @@ Covers
   scenario, beside the published 2022-23 mix.
 - ``workforce.png``: caseload and children waiting for a social worker (plus FTE and agency share
   when the workforce KPIs exist).
+- Each chart is a ``*_figure`` function (the figure, or None when its data are missing) and
+  ``chart_png`` gives one chart of ``chart_tasks.pack_chart_plan`` as PNG bytes, writing nothing,
+  so that ``compare`` can draw the charts on its pool's workers (``chart_tasks.PackCharts``).
 
 Assumptions
 -----------
