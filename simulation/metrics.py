@@ -122,10 +122,12 @@ class _Coded:
         self.codes, uniques = pd.factorize(column)
         self.index = {value: code for code, value in enumerate(uniques)}
 
-    def equals(self, value) -> np.ndarray:
-        """Boolean array: rows whose value is ``value`` (none when it never occurs)."""
+    def equals_at(self, rows: np.ndarray, value) -> np.ndarray:
+        """Boolean array over the row positions ``rows``: which hold ``value`` (none when it
+        never occurs)."""
         code = self.index.get(value)
-        return self.codes == code if code is not None else np.zeros(len(self.codes), dtype=bool)
+        codes = self.codes[rows]
+        return codes == code if code is not None else np.zeros(len(codes), dtype=bool)
 
 
 class KpiBuilder:
@@ -154,7 +156,7 @@ class KpiBuilder:
         self.values = self.events["value"].to_numpy(dtype=float)
         # A model's log is in time order (``EventLog.to_frame``); other logs may not be.
         self._time_ordered = bool((self.times[1:] >= self.times[:-1]).all())
-        self._spells: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self._spells: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.scenario = scenario
         self.start = scenario.start_date
         self.ends = month_ends(self.start, horizon_days)
@@ -192,9 +194,9 @@ class KpiBuilder:
     def event_rows(self, *names: str) -> pd.DataFrame:
         """The rows of any of the events ``names`` (the rows ``events["event"].isin(names)``
         selects, found by integer codes rather than a categorical ``isin``)."""
-        return self.events.take(self._rows_of(names))
+        return self.events.take(self.rows_of(names))
 
-    def _rows_of(self, names) -> np.ndarray:
+    def rows_of(self, names) -> np.ndarray:
         """Positions of the rows of any of the events ``names``, in log order."""
         return np.sort(np.concatenate([self.rows(name) for name in names]))
 
@@ -205,10 +207,10 @@ class KpiBuilder:
         The numeric path of ``intervals`` on the builder's arrays (no frame is taken or copied);
         any other log (string ids, missing times) goes through ``intervals`` itself.
         """
-        return self._intervals(self._rows_of(names))
+        return self.intervals_at(self.rows_of(names))
 
-    def _intervals(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``intervals_of`` for ``rows``, row positions in log order."""
+    def intervals_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``intervals_of`` for ``rows``, any row positions in log order."""
         child_ids, times = self.child_ids[rows], self.times[rows]
         if child_ids.dtype.kind in "iuf" and not np.isnan(times).any():
             if self._time_ordered and child_ids.dtype.kind in "iu" and len(rows) and (
@@ -226,19 +228,23 @@ class KpiBuilder:
         ordered = intervals(self.events.take(rows), ["child_id"])
         return ordered["seq"].to_numpy(), ordered["end_days"].to_numpy()
 
-    def spells(self, opening: str, closing: str) -> tuple[np.ndarray, np.ndarray]:
-        """The rows of ``opening`` events (in (child, time, seq) order) and their ``end_days``:
-        the time of the same ``child_id``'s next ``opening`` or ``closing`` event (or ``inf``).
+    def paired_intervals(self, opening: str, closing: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``intervals_of(opening, closing)`` and which of its rows are ``opening`` events.
 
-        Computed once per pair (placements are asked for by two KPI groups).
+        Computed once per pair: placements are asked for by two KPI groups (``care_flows``,
+        which also reads the closing rows to find moves, and the placement KPIs).
         """
         found = self._spells.get((opening, closing))
         if found is None:
             rows, ends = self.intervals_of(opening, closing)
-            code = self.event_codes.index.get(opening)
-            is_opening = self.event_codes.codes[rows] == (code if code is not None else -2)
-            found = self._spells[(opening, closing)] = rows[is_opening], ends[is_opening]
+            found = self._spells[(opening, closing)] = rows, ends, self.event_codes.equals_at(rows, opening)
         return found
+
+    def spells(self, opening: str, closing: str) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``opening`` events (in (child, time, seq) order) and their ``end_days``:
+        the time of the same ``child_id``'s next ``opening`` or ``closing`` event (or ``inf``)."""
+        rows, ends, is_opening = self.paired_intervals(opening, closing)
+        return rows[is_opening], ends[is_opening]
 
     def state_rows(self, state: str) -> pd.DataFrame:
         """The state intervals (``state_stocks``) in ``state``: the log's rows with ``end_days``."""
@@ -294,7 +300,7 @@ class KpiBuilder:
         # (half the time of factorising it). The intervals on arrays (``intervals_of``): no frame
         # is built unless a group asks for one (``state_rows``).
         state = self.events["state"].to_numpy()
-        self.state_positions, self.state_ends = self._intervals(np.flatnonzero(state != ""))
+        self.state_positions, self.state_ends = self.intervals_at(np.flatnonzero(state != ""))
         # Each state's rows as a mask over the intervals, the states factorised once. Stocks need
         # only the start and end arrays, so no frame is built per state (a groupby took a copy of
         # every column for each of the ten states).
@@ -360,9 +366,7 @@ class KpiBuilder:
             self.flow(f"cla_ceased_{reason}", ceased[ceased_reasons == reason])
         # Placements: the rows of both events in (child, time, seq) order with their ends
         # (``intervals``), and the current placements among them.
-        placements, placement_ends = self.intervals_of("placement_started", "placement_ended")
-        code = self.event_codes.index.get("placement_started")
-        started = self.event_codes.codes[placements] == (code if code is not None else -2)
+        placements, placement_ends, started = self.paired_intervals("placement_started", "placement_ended")
         current = placements[started]
         starts, ends = self.times[current], placement_ends[started]
         kinds = self.details[current]

@@ -101,8 +101,8 @@ def add_workforce_kpis(builder) -> None:
         return open_sum(starts[mask], ends[mask], fte[mask], at)
 
     employed_fte, agency_fte = stock(employed), stock(agency)
-    posts = builder._rows_of(("post_added", "post_removed"))  # in log order: the sums' order
-    added = builder.event_codes.codes[posts] == builder.event_codes.index.get("post_added", -2)
+    posts = builder.rows_of(("post_added", "post_removed"))  # in log order: the sums' order
+    added = builder.event_codes.equals_at(posts, "post_added")
     signed = np.where(added, 1.0, -1.0) * builder.values[posts]
     post_times = builder.times[posts]
     establishment = np.array([signed[post_times <= t].sum() for t in at])
@@ -126,18 +126,18 @@ def add_workforce_kpis(builder) -> None:
     # taken on their own (the allocation events' details compared with the team), so a row's
     # successor is found on the child's numeric id alone: the same intervals as keying by
     # (child, team), without sorting strings. The intervals of ``metrics.intervals`` (same
-    # order, same ends), on arrays (``KpiBuilder._intervals``): no frame is copied per team
+    # order, same ends), on arrays (``KpiBuilder.intervals_at``): no frame is copied per team
     # and per kind.
     codes = builder.event_codes
-    allocation = builder._rows_of(("allocation_requested", "allocated", "deallocated"))
+    allocation = builder.rows_of(("allocation_requested", "allocated", "deallocated"))
     teams = builder.details[allocation]
     times = builder.times
     held, waiting = {}, {}
     for team in CASE_HOLDING_TEAMS:
-        rows, ended = builder._intervals(allocation[teams == team])
+        rows, ended = builder.intervals_at(allocation[teams == team])
         began = times[rows]
         for kind, store in (("allocated", held), ("allocation_requested", waiting)):
-            is_kind = codes.equals(kind)[rows]
+            is_kind = codes.equals_at(rows, kind)
             store[team] = count_open(began[is_kind], ended[is_kind], at).astype(float)
     held_total, waiting_total = sum(held.values()), sum(waiting.values())
     holders_fte = stock(case_holding & (employed | agency))
