@@ -22,6 +22,8 @@ Covers
   draws them (it uses this plan too, so the two cannot drift).
 - ``warm_up_pack()`` and ``PackCharts``: the scrutiny pack's charts on the pool, each started
   as soon as its data exist; the files equal ``scrutiny_charts.write_charts``'s byte for byte.
+- ``warn_charts_not_written(error)``: the one warning ``cssim run`` and the scrutiny pack give
+  when a chart fails (the run or comparison is kept, without charts).
 
 Assumptions
 -----------
@@ -35,6 +37,7 @@ Assumptions
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -78,6 +81,12 @@ def write_charts_on(executor, folder: Path, summary: pd.DataFrame, scenario) -> 
             (folder / name).write_bytes(content)
             written.append(folder / name)
     return written
+
+
+def warn_charts_not_written(error: Exception) -> None:
+    """Say on stderr that the charts failed: a run or comparison is kept without them (a failed
+    chart never loses finished replications)."""
+    print(f"cssim: warning: charts not written: {' '.join(str(error).split())}", file=sys.stderr)
 
 
 # --- the scrutiny pack of ``cssim compare`` ----------------------------------------------------
@@ -210,4 +219,4 @@ class PackCharts:
 
 
 __all__ = ["FIGURE_STEMS", "ChartData", "PackCharts", "draw_figure", "draw_pack_chart",
-           "pack_chart_plan", "warm_up", "warm_up_pack", "write_charts_on"]
+           "pack_chart_plan", "warm_up", "warm_up_pack", "warn_charts_not_written", "write_charts_on"]

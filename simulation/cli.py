@@ -141,7 +141,8 @@ def _write_charts(folder: Path, summary: pd.DataFrame, scenario, executor=None) 
             # run needs it.
             importlib.import_module("simulation.report").write_charts(folder, summary, scenario)
     except Exception as exc:  # a failed chart must not lose a finished run
-        click.echo(f"cssim: warning: charts not written: {_one_line(exc)}", err=True)
+        from simulation.chart_tasks import warn_charts_not_written
+        warn_charts_not_written(exc)
         return
     runner.update_manifest_files(folder)
 

@@ -11,8 +11,7 @@ comparison: the pack is written without charts, with a warning (as ``cssim run``
 
 from __future__ import annotations
 
-import click
-
+from simulation.chart_tasks import warn_charts_not_written
 from simulation.html_report import write_report
 from simulation.slides import write_slides
 from simulation.workbook import write_workbook
@@ -34,8 +33,7 @@ def write_pack(comparison, history=None, charts_on_pool=None) -> list[str]:
             from simulation.scrutiny_charts import load_history, write_charts
             charts = write_charts(comparison, history if history is not None else load_history())
     except Exception as exc:  # noqa: BLE001 - a failed chart must not lose a finished comparison
-        from simulation.cli import _one_line
-        click.echo(f"cssim: warning: charts not written: {_one_line(exc)}", err=True)
+        warn_charts_not_written(exc)
         charts = {}
     files += sorted(charts.values())
     files.append(write_report(comparison, charts))
