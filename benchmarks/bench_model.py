@@ -12,7 +12,7 @@ It measures, in one run:
    (``run_experiment``: files, summary and all) with 1 and with 2 workers, giving replications
    per second and the scaling efficiency from 1 to 2 workers; and the same for the reference
    network on the same local process pool. Peak memory per worker comes from the manifest.
-4. Cost curve: one replication of a Southend, a 4x and a 16x authority (``simulation.scale``:
+4. Cost curve: one replication of a Southend, a 4x and a 16x authority (``simulation.scenario.scale``:
    referrals, stocks, staff and foster places scaled together), each in a fresh worker, with
    its wall time, events and peak memory; and the baseline over 2.5, 5 and 10 years.
 
@@ -52,7 +52,7 @@ TARGETS = {
 
 # --------------------------------------------------------------------------- in worker processes
 def _peak_mb() -> float:
-    """Peak resident memory of this process in MB (as ``simulation.runner.peak_memory_mb``,
+    """Peak resident memory of this process in MB (as ``simulation.runs.runner.peak_memory_mb``,
     without importing the model, so the reference network's figure is its own)."""
     import resource
 
@@ -62,10 +62,10 @@ def _peak_mb() -> float:
 
 def measure_model(factor: float, years: float, repeats: int, seed: int) -> dict:
     """In a fresh process: ``repeats`` replications of the baseline scaled by ``factor``."""
-    from simulation.metrics import replication_kpis
-    from simulation.model import run_replication
-    from simulation.scale import scale_scenario
-    from simulation.scenario import load_scenario
+    from simulation.engine.model import run_replication
+    from simulation.kpis.metrics import replication_kpis
+    from simulation.scenario.loading import load_scenario
+    from simulation.scenario.scale import scale_scenario
 
     scenario = load_scenario(BASELINE)
     if factor != 1:
@@ -143,9 +143,9 @@ def single_replications(repeats: int, reference_years: float, seed: int) -> dict
 
 def throughput(replications: int, reference_replications: int, reference_years: float,
                seed: int) -> dict:
-    from simulation.executors import open_executor
-    from simulation.runner import run_experiment
-    from simulation.scenario import load_scenario
+    from simulation.runs.executors import open_executor
+    from simulation.runs.runner import run_experiment
+    from simulation.scenario.loading import load_scenario
 
     scenario = load_scenario(BASELINE)
     found = {"model": {}, "reference": {}}
@@ -206,8 +206,8 @@ def standard_comparison(replications: int, seed: int, workers: int = 2) -> dict:
     Measured rather than projected: the projection from a short run's rate counts the pool's
     start-up against every replication, while ``compare`` starts one pool for all scenarios.
     """
-    from simulation.compare import compare
-    from simulation.scenario import load_scenario
+    from simulation.runs.comparison import compare
+    from simulation.scenario.loading import load_scenario
 
     scenarios = [load_scenario(REPO / "scenarios" / f"{name}.toml") for name in standard_scenarios()]
     with tempfile.TemporaryDirectory(prefix="cssim-bench-") as scratch:
@@ -246,7 +246,7 @@ def cost_curve(factors, year_spans, seed: int) -> dict:
 # --------------------------------------------------------------------------- report
 def standard_scenarios() -> list[str]:
     """The scenarios ``make run`` compares (not every file in scenarios/: some are test variants)."""
-    from simulation.compare import STANDARD_SCENARIOS
+    from simulation.runs.comparison import STANDARD_SCENARIOS
     return list(STANDARD_SCENARIOS)
 
 

@@ -12,9 +12,9 @@ import hashlib
 
 import pandas as pd
 
-from simulation.metrics import replication_kpis
-from simulation.model import run_replication
-from simulation.scenario import load_scenario
+from simulation.engine.model import run_replication
+from simulation.kpis.metrics import replication_kpis
+from simulation.scenario.loading import load_scenario
 
 
 def digest(frame: pd.DataFrame) -> str:

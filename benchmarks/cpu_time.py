@@ -7,9 +7,9 @@ import argparse
 import statistics
 import time
 
-from simulation.metrics import replication_kpis
-from simulation.model import run_replication
-from simulation.scenario import load_scenario
+from simulation.engine.model import run_replication
+from simulation.kpis.metrics import replication_kpis
+from simulation.scenario.loading import load_scenario
 
 
 def main() -> None:

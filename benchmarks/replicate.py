@@ -4,9 +4,9 @@ Usage: python benchmarks/replicate.py N   (see benchmarks/instructions.sh)
 """
 import sys
 
-from simulation.metrics import replication_kpis
-from simulation.model import run_replication
-from simulation.scenario import load_scenario
+from simulation.engine.model import run_replication
+from simulation.kpis.metrics import replication_kpis
+from simulation.scenario.loading import load_scenario
 
 scenario = load_scenario("scenarios/baseline.toml")
 for rep in range(int(sys.argv[1])):

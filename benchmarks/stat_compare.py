@@ -25,9 +25,9 @@ DEFAULT_KPIS = ("referrals", "cp_plans_open", "cin_plans_open", "cla", "cla_star
 
 
 def run(scenario_path: str, out: str, replications: int, years: float, first: int = 0) -> None:
-    from simulation.metrics import replication_kpis
-    from simulation.model import run_replication
-    from simulation.scenario import load_scenario
+    from simulation.engine.model import run_replication
+    from simulation.kpis.metrics import replication_kpis
+    from simulation.scenario.loading import load_scenario
 
     scenario = load_scenario(scenario_path)
     frames = []

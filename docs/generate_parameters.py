@@ -6,7 +6,7 @@ Usage (from the repository root)::
     .venv/bin/python docs/generate_parameters.py --check    # exit 1 if it is out of date
 
 The table is never written by hand: it is rendered from ``scenarios/baseline.toml`` through
-``simulation.scenario.load_scenario`` (so it shows the validated values, in schema order), and a
+``simulation.scenario.loading.load_scenario`` (so it shows the validated values, in schema order), and a
 test (``tests/test_report.py``) fails when the committed file differs from what this script
 renders. Units are read from the parameter names (the project's naming rule), so a name without a
 recognised unit suffix shows as a plain count.
@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # runnable as a plain script from a clone
     sys.path.insert(0, str(REPO_ROOT))
 
-from simulation.scenario import load_scenario  # noqa: E402
+from simulation.scenario.loading import load_scenario  # noqa: E402
 
 BASELINE = REPO_ROOT / "scenarios" / "baseline.toml"
 OUTPUT = REPO_ROOT / "docs" / "parameters.md"
@@ -165,13 +165,13 @@ def render(path: Path = BASELINE) -> str:
 
 def uncertainty_lines(section) -> list[str]:
     """The calibrated parameters' point and the spread of the plausible sets a run draws from."""
-    from simulation.parameter_sets import spread
+    from simulation.scenario.parameter_sets import spread
 
     state = "on" if section.enabled else "off (every replication runs the point)"
     lines = ["", "## Parameter uncertainty", "",
              f"Parameter uncertainty is **{state}**: replication r of a run uses one of "
              f"{len(section.sets)} plausible parameter sets kept by the calibration "
-             f"(`{section.sets_file}`, drawn from (seed, r); see `simulation/parameter_sets.py` and "
+             f"(`{section.sets_file}`, drawn from (seed, r); see `simulation/scenario/parameter_sets.py` and "
              "`calibration/report.md`). The table above shows the calibrated point.", "",
              "| Parameter | Point | 5th percentile of the sets | Median | 95th percentile |",
              "|---|---|---|---|---|"]

@@ -9,8 +9,8 @@ Public API::
 The command line (``cssim run ...``) is the usual way in; see README.md.
 """
 
-from simulation.model import run_replication
-from simulation.runner import run_experiment
-from simulation.scenario import ScenarioError, load_scenario
+from simulation.engine.model import run_replication
+from simulation.runs.runner import run_experiment
+from simulation.scenario.loading import ScenarioError, load_scenario
 
 __all__ = ["load_scenario", "ScenarioError", "run_replication", "run_experiment"]

@@ -28,13 +28,20 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, settings
 
-from simulation.eventlog import CIN_CENSUS_STATES, COLUMNS, STATES, WORKFORCE_EVENTS, flat_rows
-from simulation.fostering import HOUSEHOLD_ID_BASE
-from simulation.metrics import replication_kpis
-from simulation.model import CareSystemModel, ReplicationResult
-from simulation.parameters import Scenario
-from simulation.scenario import load_scenario, scenario_hash
-from simulation.workforce import CASE_HOLDING_TEAMS, scenario_caseload_limit
+from simulation.engine.fostering import HOUSEHOLD_ID_BASE
+from simulation.engine.model import CareSystemModel, ReplicationResult
+from simulation.engine.workforce import scenario_caseload_limit
+from simulation.kpis.metrics import replication_kpis
+from simulation.records.eventlog import (
+    CIN_CENSUS_STATES,
+    COLUMNS,
+    STATES,
+    WORKFORCE_EVENTS,
+    flat_rows,
+)
+from simulation.scenario.loading import load_scenario, scenario_hash
+from simulation.scenario.schema import Scenario
+from simulation.scenario.vocabulary import CASE_HOLDING_TEAMS
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE_PATH = REPO / "scenarios" / "baseline.toml"

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from simulation.contract import financial_year_label
+from simulation.records.contract import financial_year_label
 
 
 class FakeScenario(BaseModel):
@@ -28,7 +28,7 @@ class FakeScenario(BaseModel):
 
 @dataclass
 class FakeResult:
-    """Stands in for ``simulation.model.ReplicationResult``."""
+    """Stands in for ``simulation.engine.model.ReplicationResult``."""
 
     events: pd.DataFrame
     event_count: int
@@ -114,7 +114,7 @@ def failing_in_broken_scenario(scenario, seed, replication, years):
 def make_run(out_dir, replications=3, seed=5, years=2.0, workers=1, resume=False,
              scenario=None, replicate=fake_replicate):
     """A run folder written by the real runner with the fake model (quiet)."""
-    from simulation.runner import run_experiment
+    from simulation.runs.runner import run_experiment
 
     return run_experiment(scenario or FakeScenario(), replications=replications, seed=seed,
                           years=years, workers=workers, out_dir=out_dir, resume=resume,

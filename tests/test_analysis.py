@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.analysis import paired_differences, replication_differences, summarise
-from simulation.contract import SUMMARY_COLUMNS
+from simulation.analysis.summaries import paired_differences, replication_differences, summarise
+from simulation.records.contract import SUMMARY_COLUMNS
 
 # Student t, 97.5% point, 2 degrees of freedom, from its closed form for df = 2:
 # t_p = (2p - 1) / sqrt(2 p (1 - p)) = 4.30265... (printed tables give 4.303).
@@ -143,7 +143,7 @@ def test_t_halfwidth_is_scipy_stats_t_ppf_bit_for_bit():
     so the summary files do not change (a scipy upgrade that broke this would show here)."""
     from scipy import stats
 
-    from simulation.analysis import _t_halfwidth
+    from simulation.analysis.summaries import _t_halfwidth
 
     counts = pd.Series(np.concatenate([[0.0, 1.0], np.arange(2, 2001, dtype=float)]))
     std = pd.Series(np.full(len(counts), 3.7))

@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import calibrate, calibration_report, cli, price_base
-from simulation.contract import KPI_NAMES
+from simulation import cli
+from simulation.calibration import calibrate, price_base
+from simulation.calibration import report as calibration_report
+from simulation.records.contract import KPI_NAMES
 
 TARGETS = calibrate.load_targets()
 

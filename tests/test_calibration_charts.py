@@ -10,7 +10,9 @@ import zlib
 import numpy as np
 import pytest
 
-from simulation import calibrate, calibration_charts, cli
+from simulation import cli
+from simulation.calibration import calibrate
+from simulation.calibration import charts as calibration_charts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

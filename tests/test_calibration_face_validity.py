@@ -22,12 +22,11 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
-
-from simulation.metrics import replication_kpis
-from simulation.model import run_replication
-from simulation.scenario import load_scenario
-
 from conftest import BASELINE_PATH
+
+from simulation.engine.model import run_replication
+from simulation.kpis.metrics import replication_kpis
+from simulation.scenario.loading import load_scenario
 
 SEED = 2023
 REPLICATIONS = 20

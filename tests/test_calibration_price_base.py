@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation import calibrate, price_base
+from simulation.calibration import calibrate, price_base
 
 SPEND_CHECKS = ("spend_cla_gbp@2024-25", "spend_staff_agency_gbp@2024-25")
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import simulation.model as model_module
-from simulation.caseload_loop import CaseloadLoop
-from simulation.model import CareSystemModel
-from simulation.scenario import load_scenario
-from simulation.schedule import run_until
+import simulation.engine.model as model_module
+from simulation.engine.caseload_loop import CaseloadLoop
+from simulation.engine.model import CareSystemModel
+from simulation.engine.schedule import run_until
+from simulation.scenario.loading import load_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 TEAMS = ("assessment", "family_support", "children_in_care", "leaving_care", "non_case_holding", None)

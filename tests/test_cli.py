@@ -7,10 +7,12 @@ import types
 from pathlib import Path
 
 import pytest
-
 import runner_fakes
 from runner_fakes import folder_bytes
-from simulation import cli, contract, runner
+
+from simulation import cli
+from simulation.records import contract
+from simulation.runs import replication, runner
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -25,11 +27,11 @@ def all_bytes(folder):
 @pytest.fixture
 def fake_model(monkeypatch, tmp_path):
     """CLI runs use the fake model, and any existing scenario file loads as FakeScenario."""
-    import simulation.scenario
+    import simulation.scenario.loading
 
-    monkeypatch.setattr(runner, "run_replication", runner_fakes.fake_run_replication)
-    monkeypatch.setattr(runner, "replication_kpis", runner_fakes.fake_replication_kpis)
-    monkeypatch.setattr(simulation.scenario, "load_scenario",
+    monkeypatch.setattr(replication, "run_replication", runner_fakes.fake_run_replication)
+    monkeypatch.setattr(replication, "replication_kpis", runner_fakes.fake_replication_kpis)
+    monkeypatch.setattr(simulation.scenario.loading, "load_scenario",
                         lambda path: runner_fakes.FakeScenario())
     scenario_file = tmp_path / "fake.toml"
     scenario_file.write_text('name = "fake"\n')
@@ -168,7 +170,7 @@ def test_an_interrupted_run_is_kept_and_resumes_to_identical_bytes(tmp_path, cap
                                                                    monkeypatch):
     """A failed run leaves <out>.partial (not <out>); --resume finishes it exactly."""
     out = tmp_path / "run"
-    monkeypatch.setattr(runner, "replicate_with_model", runner_fakes.failing_replicate)
+    monkeypatch.setattr(replication, "replicate_with_model", runner_fakes.failing_replicate)
     monkeypatch.setattr(runner.run_experiment, "__kwdefaults__",
                         {**runner.run_experiment.__kwdefaults__,
                          "replicate": runner_fakes.failing_replicate})
@@ -176,10 +178,10 @@ def test_an_interrupted_run_is_kept_and_resumes_to_identical_bytes(tmp_path, cap
     assert_one_line_error(code, err, 1, "replication 2 failed", "--resume")
     assert not out.exists() and Path(f"{out}.partial").is_dir(), "work kept only in .partial"
     monkeypatch.undo()
-    monkeypatch.setattr(runner, "run_replication", runner_fakes.fake_run_replication)
-    monkeypatch.setattr(runner, "replication_kpis", runner_fakes.fake_replication_kpis)
-    import simulation.scenario
-    monkeypatch.setattr(simulation.scenario, "load_scenario", lambda p: runner_fakes.FakeScenario())
+    monkeypatch.setattr(replication, "run_replication", runner_fakes.fake_run_replication)
+    monkeypatch.setattr(replication, "replication_kpis", runner_fakes.fake_replication_kpis)
+    import simulation.scenario.loading
+    monkeypatch.setattr(simulation.scenario.loading, "load_scenario", lambda p: runner_fakes.FakeScenario())
 
     code, _, err = cssim(capsys, *run_args(fake_model, out, replications=4))
     assert_one_line_error(code, err, 2, "interrupted run", "--resume")
@@ -192,14 +194,14 @@ def test_an_interrupted_run_is_kept_and_resumes_to_identical_bytes(tmp_path, cap
 
 @pytest.mark.smoke
 def test_charts_are_written_when_a_report_module_exists(tmp_path, capsys, fake_model, monkeypatch):
-    """The CLI hands the summary to simulation.report.write_charts and lists the charts."""
+    """The CLI hands the summary to simulation.reports.run_charts.write_charts and lists the charts."""
     seen = {}
 
     def write_charts(out_dir, summary_df, scenario):
         seen["args"] = (Path(out_dir), len(summary_df), scenario.name)
         (Path(out_dir) / "cla.png").write_bytes(b"png")
 
-    monkeypatch.setitem(sys.modules, "simulation.report",
+    monkeypatch.setitem(sys.modules, "simulation.reports.run_charts",
                         types.SimpleNamespace(write_charts=write_charts))
     out = tmp_path / "run"
     assert cssim(capsys, *run_args(fake_model, out))[0] == 0, "run should succeed"
@@ -259,8 +261,8 @@ def test_replications_command_refuses_an_unknown_kpi_and_period(fake_model, caps
 def test_paired_pilot_needs_fewer_replications_than_independent_runs(capsys):
     """Common random numbers: a paired difference between two real scenarios needs fewer
     replications than two independent runs would (the pair is positively correlated)."""
-    from simulation.replication_count import run_pilot
-    from simulation.scenario import load_scenario
+    from simulation.runs.replication_count import run_pilot
+    from simulation.scenario.loading import load_scenario
 
     base = load_scenario(BASELINE)
     more = base.model_copy(update={"name": "more_help", "early_help": base.early_help.model_copy(

@@ -17,11 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from simulation import contract
+from simulation.analysis.comparison import COMPARISON_FILES, analyse
 from simulation.cli import run_cli
-from simulation.compare import COMPARISON_FILES, analyse, compare
-from simulation.html_report import combination_rows
-from simulation.scenario import load_scenario
+from simulation.records import contract
+from simulation.reports.html_report import combination_rows
+from simulation.runs.comparison import compare
+from simulation.scenario.loading import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 NAMES = ("baseline", "more_early_help", "threshold_refresh", "early_help_and_thresholds")
@@ -146,7 +147,7 @@ def test_the_head_start_analysis_equals_analyse(comparison):
 @pytest.mark.reproducibility
 def test_charts_drawn_on_the_pool_equal_those_drawn_here(comparison, tmp_path):
     """compare (2 workers) drew the pack's charts on the pool; drawn here they are the same bytes."""
-    from simulation.scrutiny_charts import load_history, write_charts
+    from simulation.reports.scrutiny_charts import load_history, write_charts
 
     here = write_charts(dataclasses.replace(comparison, folder=tmp_path), load_history())
     on_pool = sorted(path.name for path in (comparison.folder / "charts").iterdir())
@@ -160,7 +161,7 @@ def test_charts_drawn_on_the_pool_equal_those_drawn_here(comparison, tmp_path):
 @pytest.mark.unit
 def test_a_failed_chart_leaves_the_rest_of_the_pack_with_a_warning(comparison, tmp_path, capsys):
     """Charts that fail on the pool are a warning: workbook, report and slides are still written."""
-    from simulation.scrutiny_pack import write_pack
+    from simulation.reports.scrutiny_pack import write_pack
 
     class FailedCharts:
         def write(self, folder):
@@ -240,7 +241,7 @@ def test_cli_compare_refuses_bad_input(tmp_path, capsys, extra, message):
 def test_make_run_compares_the_standard_scenarios():
     """``make run`` (the README's main command) compares exactly the standard scenarios, baseline
     first, and each has a file in scenarios/."""
-    from simulation.compare import STANDARD_SCENARIOS
+    from simulation.runs.comparison import STANDARD_SCENARIOS
     makefile = (SCENARIOS.parent / "Makefile").read_text(encoding="utf-8")
     listed = re.search(r"STANDARD_SCENARIOS := (.*?)\n\n", makefile, flags=re.S).group(1)
     names = tuple(re.findall(r"scenarios/(\w+)\.toml", listed))

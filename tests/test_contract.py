@@ -5,9 +5,9 @@ from datetime import date
 
 import pandas as pd
 import pytest
-
 from runner_fakes import make_run
-from simulation import contract
+
+from simulation.records import contract
 
 
 @pytest.mark.unit

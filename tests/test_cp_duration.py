@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.contract import KPI_NAMES
-from simulation.cp_duration_metrics import CP_OPEN_DURATION_KPIS, add_cp_open_duration_kpis
-from simulation.metrics import KpiBuilder
+from simulation.kpis.cp_duration import CP_OPEN_DURATION_KPIS, add_cp_open_duration_kpis
+from simulation.kpis.metrics import KpiBuilder
+from simulation.records.contract import KPI_NAMES
 
 SEED = 20240401  # as test_invariants, so the cached run is shared
 YEARS = 2

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.csv_text import csv_text
+from simulation.records.csv_text import csv_text
 
 FLOATS = [0.1 + 0.2, -0.0, 1e-300, 123456789012345.0, np.nan, np.inf, -np.inf, 2.5, -7.0]
 

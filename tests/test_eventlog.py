@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation.eventlog import COLUMNS, EVENTS, STATES, EventLog
+from simulation.records.eventlog import COLUMNS, EVENTS, STATES, EventLog
 
 _RECORDS = st.lists(
     st.tuples(st.sampled_from([-30.0, 0.0, 1.5, 1.5, 2.0, 365.25]),  # repeated times: ties

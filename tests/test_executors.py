@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-
 import runner_fakes
 from runner_fakes import assert_resume_matches_fresh, folder_bytes, make_run
-from simulation import cli, contract, runner
-from simulation.executors import SerialExecutor, open_executor
+
+from simulation import cli
+from simulation.records import contract
+from simulation.runs import runner
+from simulation.runs.executors import SerialExecutor, open_executor
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -88,7 +90,7 @@ def test_pool_failure_keeps_finished_replications(tmp_path):
 @pytest.mark.reproducibility
 def test_real_model_on_a_dask_local_cluster_gives_the_serial_bytes(tmp_path):
     """A real Dask LocalCluster of 2 worker processes gives the serial run's bytes exactly."""
-    from simulation.scenario import load_scenario
+    from simulation.scenario.loading import load_scenario
 
     scenario = load_scenario(BASELINE)
     settings = dict(replications=3, seed=11, years=0.5, progress=False)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation.entities import DAYS_PER_YEAR
+from simulation.records.calendar import DAYS_PER_YEAR
 
 SEED = 4242
 STOCK = "initial_stock.2023-03-31"

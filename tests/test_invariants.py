@@ -100,7 +100,7 @@ def test_tight_capacity_holds_teams_at_their_slots(tight_run):
     assessment team, the team holds exactly the sum of its workers' caseload limits (no idle
     capacity while children queue). Social workers are named workers since the workforce issue,
     so "slots" are the workers' limits, read from the log."""
-    from simulation.workforce import scenario_caseload_limit
+    from simulation.engine.workforce import scenario_caseload_limit
     events, scenario = tight_run.events, tight_run.scenario
     end = tight_run.month_end_days()[-1]
     before = events[events["time_days"] < end]

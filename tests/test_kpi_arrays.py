@@ -2,7 +2,7 @@
 
 ``KpiBuilder.intervals_of`` / ``spells`` / ``rows`` are ``metrics.intervals`` and event masks on
 arrays (with a quick sort of unique keys when the log is in time order); ``financial_year_days``
-is ``costs.daily_cost_of_annual``'s divisor. If either side changes, these fail.
+is ``calendar.daily_cost_of_annual``'s divisor. If either side changes, these fail.
 """
 import datetime as dt
 
@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.costs import daily_cost_of_annual
-from simulation.metrics import KpiBuilder, intervals
-from simulation.spend_interventions import financial_year_days
+from simulation.kpis.intervals import intervals
+from simulation.kpis.intervention_spend import financial_year_days
+from simulation.kpis.metrics import KpiBuilder
+from simulation.records.calendar import daily_cost_of_annual
 
 
 def _log(rng, rows: int, time_ordered: bool) -> pd.DataFrame:

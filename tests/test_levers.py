@@ -10,13 +10,14 @@ import pandas as pd
 import pytest
 import simpy
 
-from simulation import costs
-from simulation.capacity import EarlyHelpPlaces
-from simulation.levers import MONTH_DAYS, EXTRA_ARRIVAL_INDEX_OFFSET, LeverSchedule, Ramp, lever_arrivals
-from simulation.metrics import KpiBuilder
-from simulation.scenario import ScenarioError, load_scenario
-from simulation.spend_interventions import add_intervention_spend
-from simulation.streams import Streams
+from simulation.engine.capacity import EarlyHelpPlaces
+from simulation.engine.levers import EXTRA_ARRIVAL_INDEX_OFFSET, lever_arrivals
+from simulation.kpis.intervention_spend import add_intervention_spend
+from simulation.kpis.metrics import KpiBuilder
+from simulation.records.calendar import financial_year_of, label_of
+from simulation.records.streams import Streams
+from simulation.scenario.lever_schedule import MONTH_DAYS, LeverSchedule, Ramp
+from simulation.scenario.loading import ScenarioError, load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 TARGET = "referrals.external_rate_per_year"
@@ -99,7 +100,7 @@ def _spend(scenario, years: int = 5) -> pd.DataFrame:
     horizon = (scenario.start_date.replace(year=scenario.start_date.year + years) - scenario.start_date).days
     builder = KpiBuilder(events, scenario, float(horizon))
     add_intervention_spend(builder)
-    monthly = pd.DataFrame(builder.monthly, index=[costs.label_of(costs.financial_year_of(end)) for end in builder.ends])
+    monthly = pd.DataFrame(builder.monthly, index=[label_of(financial_year_of(end)) for end in builder.ends])
     annual = monthly.groupby(level=0).sum()
     annual["early_help_capacity"] = monthly["early_help_capacity"].groupby(level=0).last()
     return annual
@@ -147,7 +148,7 @@ def test_package_repeats_its_parts_exactly():
 @pytest.mark.reproducibility
 def test_same_children_before_an_intervention_starts():
     """more_early_help starts in April 2024: its first year's referrals are the baseline's, event for event."""
-    from simulation.model import run_replication
+    from simulation.engine.model import run_replication
     base = run_replication(load_scenario(SCENARIOS / "baseline.toml"), 5, 0, 1.0).events
     alt = run_replication(load_scenario(SCENARIOS / "more_early_help.toml"), 5, 0, 1.0).events
     pick = lambda frame: frame[frame["event"] == "referral"][["time_days", "child_id"]].reset_index(drop=True)  # noqa: E731

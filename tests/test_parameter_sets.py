@@ -17,10 +17,12 @@ import pandas as pd
 import pytest
 import tomlkit
 
-from simulation import calibrate, calibration_run, calibration_sets, parameter_sets, uncertainty
-from simulation.runner import compute_replication
-from simulation.scale import scale_scenario
-from simulation.scenario import ScenarioError, load_scenario
+from simulation.calibration import calibrate, plausible_sets, uncertainty
+from simulation.calibration import run as calibration_run
+from simulation.runs.replication import compute_replication
+from simulation.scenario import parameter_sets
+from simulation.scenario.loading import ScenarioError, load_scenario
+from simulation.scenario.scale import scale_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 RATE = "referrals.external_rate_per_year"
@@ -139,11 +141,11 @@ def test_write_back_keeps_comments_ranges_and_sums(tmp_path):
     baseline = folder / "baseline.toml"
     text_before = baseline.read_text(encoding="utf-8")
     values = {RATE: 1712.46, HOMES: 0.0913, "care.direct_entries_per_year": 21.4}
-    point = calibration_sets.rounded(baseline, values)
+    point = plausible_sets.rounded(baseline, values)
     assert point == {RATE: 1712.0, HOMES: 0.0913, "care.direct_entries_per_year": 21.0}
     sets = pd.DataFrame([{RATE: 1650.0, HOMES: 0.1, "care.direct_entries_per_year": 20.0}])
-    parameter_sets.write_sets_file(tmp_path / "calibration_sets.csv", point, sets)
-    calibration_sets.write_back(baseline, point, sets_file=tmp_path / "calibration_sets.csv",
+    parameter_sets.write_sets_file(tmp_path / "plausible_sets.csv", point, sets)
+    plausible_sets.write_back(baseline, point, sets_file=tmp_path / "plausible_sets.csv",
                                 note="test")
     text = baseline.read_text(encoding="utf-8")
     comments = [line for line in text_before.splitlines() if line.startswith("#")]

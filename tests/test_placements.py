@@ -18,8 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.fostering import deregistration_multiplier, payment_multiplier, recruitment_multiplier
-from simulation.scenario import load_scenario
+from simulation.scenario.loading import load_scenario
+from simulation.scenario.placements import (
+    deregistration_multiplier,
+    payment_multiplier,
+    recruitment_multiplier,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20230401

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from simulation import precision
+from simulation.analysis import precision
 
 # Hand-worked example: values 10, 12, 14, 16, 18.
 #   n = 5, mean = 14, s^2 = (16 + 4 + 0 + 4 + 16) / 4 = 10, s = 3.16228

@@ -9,14 +9,12 @@ baseline; the "ci" profile keeps the number of examples small.
 import math
 
 import pytest
+from conftest import BASELINE_PATH, check_all, run_model, variant
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simulation.parameters import AGE_BAND_BOUNDS
-
-from simulation.scenario import load_scenario
-
-from conftest import BASELINE_PATH, check_all, run_model, variant
+from simulation.scenario.loading import load_scenario
+from simulation.scenario.vocabulary import AGE_BAND_BOUNDS
 
 #: Loaded here rather than as a fixture, so a failing example prints only the changes.
 BASELINE = load_scenario(BASELINE_PATH)

@@ -14,8 +14,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # `calibration` is not an installed package; import it from the clone
     sys.path.insert(0, str(REPO_ROOT))
 
-from calibration import face_validity  # noqa: E402
-from simulation import actuals, report  # noqa: E402
+from simulation.calibration import face_validity  # noqa: E402
+from simulation.records import actuals  # noqa: E402
+from simulation.reports import run_charts
 
 STOCK_LEVELS = {  # roughly Southend's 31 March 2023 position, for a synthetic run
     "cla": 310.0, "cla_rate_per_10k": 81.0, "cp_plans_open": 112.0, "cp_rate_per_10k": 29.3,
@@ -62,7 +63,7 @@ class _Scenario:
 @pytest.mark.unit
 def test_charts_are_written_as_non_empty_png_and_svg(tmp_path):
     """write_charts returns the four chart files, each present and non-empty."""
-    written = report.write_charts(tmp_path, synthetic_summary(), _Scenario())
+    written = run_charts.write_charts(tmp_path, synthetic_summary(), _Scenario())
     names = sorted(path.name for path in written)
     expected = sorted(["chart_projection.png", "chart_projection.svg",
                        "chart_placement_mix.png", "chart_placement_mix.svg"])
@@ -76,8 +77,8 @@ def test_charts_are_written_as_non_empty_png_and_svg(tmp_path):
 @pytest.mark.reproducibility
 def test_charts_are_byte_identical_on_a_rerun(tmp_path):
     """Two renders of the same summary give the same bytes (no dates or random ids in files)."""
-    first = report.write_charts(tmp_path / "a", synthetic_summary(), _Scenario())
-    second = report.write_charts(tmp_path / "b", synthetic_summary(), _Scenario())
+    first = run_charts.write_charts(tmp_path / "a", synthetic_summary(), _Scenario())
+    second = run_charts.write_charts(tmp_path / "b", synthetic_summary(), _Scenario())
     changed = [a.name for a, b in zip(first, second) if a.read_bytes() != b.read_bytes()]
     assert not changed, f"files differ between identical renders: {changed}"
 
@@ -87,7 +88,7 @@ def test_charts_survive_a_summary_without_the_rate_kpis(tmp_path):
     """A run lacking some KPIs still gets its charts (empty panels are labelled, not errors)."""
     summary = synthetic_summary()
     summary = summary[~summary["kpi"].isin(["cp_rate_per_10k", "cla_placement_supported"])]
-    written = report.write_charts(tmp_path, summary, None)
+    written = run_charts.write_charts(tmp_path, summary, None)
     assert all(path.stat().st_size > 1000 for path in written), "charts not written"
 
 
@@ -108,7 +109,7 @@ def test_actuals_are_keyed_by_contract_names_and_31_march_dates():
     row = rows[(rows["kpi"] == "cla") & (rows["year"] == "2022-23")].iloc[0]
     assert row["period"] == "FY2022-23" and row["date"] == dt.date(2023, 3, 31), \
         f"expected FY2022-23 at 2023-03-31, got {row['period']} at {row['date']}"
-    from simulation import contract
+    from simulation.records import contract
     unknown = sorted(set(rows["kpi"]) - contract.KPI_NAMES)
     assert not unknown, f"actuals use names outside the output contract: {unknown}"
     england = actuals.actual_value("cla_rate_per_10k", "2022-23", area="england")
@@ -176,7 +177,7 @@ def test_parameters_doc_is_current():
 def test_parameters_doc_lists_every_parameter_with_provenance():
     """Each baseline parameter appears once per section, with a unit and a source or assumption."""
     generator = _load_generator()
-    from simulation.scenario import load_scenario
+    from simulation.scenario.loading import load_scenario
     data = load_scenario(REPO_ROOT / "scenarios" / "baseline.toml").model_dump(mode="json")
     # Parameter tables (nested ones too, e.g. interventions.items, workforce_levers) and switches.
     expected = sum(len(generator.parameter_tables(params))

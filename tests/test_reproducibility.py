@@ -9,8 +9,13 @@ scenario differences measure the policy and not the noise.
 import pandas as pd
 import pytest
 
-from simulation.metrics import replication_kpis
-from simulation.model import EARLY_HELP_ID_BASE, EXTERNAL_ID_BASE, CareSystemModel, run_replication
+from simulation.engine.model import (
+    EARLY_HELP_ID_BASE,
+    EXTERNAL_ID_BASE,
+    CareSystemModel,
+    run_replication,
+)
+from simulation.kpis.metrics import replication_kpis
 
 SEED = 7
 YEARS = 1

@@ -5,10 +5,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 import runner_fakes
-from runner_fakes import FakeScenario, assert_resume_matches_fresh, fake_replicate, folder_bytes, make_run
-from simulation import contract, runner
+from runner_fakes import (
+    FakeScenario,
+    assert_resume_matches_fresh,
+    fake_replicate,
+    folder_bytes,
+    make_run,
+)
+
+from simulation.records import contract
+from simulation.runs import replication, runner
 
 CSV_FILES = (contract.MONTHLY_FILE, contract.ANNUAL_FILE, contract.SUMMARY_FILE)
 
@@ -33,8 +40,8 @@ def test_default_path_calls_run_replication_then_replication_kpis(tmp_path, monk
         calls.append(("kpis", result.replication))
         return runner_fakes.fake_replication_kpis(result, scenario, years)
 
-    monkeypatch.setattr(runner, "run_replication", fake_run)
-    monkeypatch.setattr(runner, "replication_kpis", fake_kpis)
+    monkeypatch.setattr(replication, "run_replication", fake_run)
+    monkeypatch.setattr(replication, "replication_kpis", fake_kpis)
     summary = runner.run_experiment(FakeScenario(), replications=2, seed=1, years=1.0,
                                     out_dir=tmp_path / "run", progress=False)
     assert calls == [("run", 0), ("kpis", 0), ("run", 1), ("kpis", 1)], f"got {calls}"
@@ -191,7 +198,7 @@ def test_a_failed_replication_keeps_finished_ones_for_resume(tmp_path):
 @pytest.mark.reproducibility
 def test_real_model_gives_identical_bytes_with_one_and_two_workers(tmp_path):
     """The real model does not depend on the worker count either."""
-    from simulation.scenario import load_scenario
+    from simulation.scenario.loading import load_scenario
 
     scenario = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.toml")
     for name, workers in (("serial", 1), ("parallel", 2)):
@@ -211,7 +218,7 @@ def test_scenarios_reach_worker_processes_with_key_order_intact():
     so the runner checks the JSON text, order included.
     """
     scenario = runner_fakes.TableScenario(outcome_prob={"care": 0.2, "nfa": 0.5, "cin_plan": 0.3})
-    rebuilt = runner._unpack_scenario(runner._pack_scenario(scenario))
+    rebuilt = replication.unpack_scenario(replication.pack_scenario(scenario))
     assert list(rebuilt.outcome_prob) == ["care", "nfa", "cin_plan"], \
         f"key order changed on the way to a worker: {list(rebuilt.outcome_prob)}"
     assert type(rebuilt) is runner_fakes.TableScenario, f"rebuilt as {type(rebuilt)}"
@@ -224,8 +231,8 @@ def test_duplicate_kpi_rows_from_metrics_are_refused(tmp_path, monkeypatch):
         monthly, annual = runner_fakes.fake_replication_kpis(result, scenario, years)
         return pd.concat([monthly, monthly.head(1)]), annual
 
-    monkeypatch.setattr(runner, "run_replication", runner_fakes.fake_run_replication)
-    monkeypatch.setattr(runner, "replication_kpis", doubled_kpis)
+    monkeypatch.setattr(replication, "run_replication", runner_fakes.fake_run_replication)
+    monkeypatch.setattr(replication, "replication_kpis", doubled_kpis)
     with pytest.raises(runner.ReplicationError, match="sharing a period and KPI"):
         runner.run_experiment(FakeScenario(), replications=1, seed=1, years=1.0,
                               out_dir=tmp_path / "run", progress=False)

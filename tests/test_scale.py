@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from simulation.scale import SCALED_FIELDS, ScaleError, scale_scenario
-from simulation.scenario import load_scenario
+from simulation.scenario.loading import load_scenario
+from simulation.scenario.scale import SCALED_FIELDS, ScaleError, scale_scenario
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 
@@ -67,7 +67,7 @@ def test_bad_factor_and_unknown_path_are_refused(baseline):
 @pytest.mark.smoke
 def test_a_scaled_authority_runs(baseline):
     """A 4x authority runs a quarter of a year and starts with 4x the looked-after children."""
-    from simulation.model import run_replication
+    from simulation.engine.model import run_replication
 
     big = scale_scenario(baseline, 4)
     result = run_replication(big, 1, 0, 0.25)

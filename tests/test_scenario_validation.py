@@ -5,11 +5,11 @@ does not sum to 1, a value without provenance) stopping the run at once with a m
 where to look, instead of a crash deep in the model or, worse, a run with silently wrong numbers.
 """
 
+from pathlib import Path
+
 import pytest
 
-from simulation.scenario import ScenarioError, load_scenario
-
-from pathlib import Path
+from simulation.scenario.loading import ScenarioError, load_scenario
 
 BASELINE_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
 

@@ -3,7 +3,7 @@
 import pytest
 import simpy
 
-from simulation.schedule import after, run_until
+from simulation.engine.schedule import after, run_until
 
 
 def _toy(env: simpy.Environment, seen: list) -> None:

@@ -6,11 +6,17 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from runner_fakes import folder_bytes
-from simulation import chart_tasks, contract, report, runner
-from simulation.executors import (START_METHOD_VARIABLE, ExecutorError, LocalPoolExecutor,
-                                  pool_start_method)
+
+from simulation.records import contract
+from simulation.reports import chart_tasks, run_charts
+from simulation.runs import runner
+from simulation.runs.executors import (
+    START_METHOD_VARIABLE,
+    ExecutorError,
+    LocalPoolExecutor,
+    pool_start_method,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 BASELINE = REPO / "scenarios" / "baseline.toml"
@@ -24,7 +30,7 @@ def test_real_model_gives_the_same_bytes_whatever_the_start_method(tmp_path):
     A forked worker inherits this process's state; a spawned one starts clean. Equal bytes show
     that a replication depends on its arguments only, never on what the parent had loaded.
     """
-    from simulation.scenario import load_scenario
+    from simulation.scenario.loading import load_scenario
 
     scenario = load_scenario(BASELINE)
     settings = dict(replications=3, seed=7, years=0.5, progress=False)
@@ -69,8 +75,8 @@ def test_the_start_method_can_be_forced_and_a_wrong_one_is_refused(monkeypatch):
 @pytest.mark.unit
 def test_chart_tasks_know_every_figure_of_the_report():
     """The stems the pool draws are exactly the report's figures, in its order."""
-    assert chart_tasks.FIGURE_STEMS == tuple(report.FIGURES), \
-        f"chart_tasks {chart_tasks.FIGURE_STEMS} vs report {tuple(report.FIGURES)}"
+    assert chart_tasks.FIGURE_STEMS == tuple(run_charts.FIGURES), \
+        f"chart_tasks {chart_tasks.FIGURE_STEMS} vs report {tuple(run_charts.FIGURES)}"
 
 
 @pytest.mark.reproducibility
@@ -78,10 +84,10 @@ def test_charts_drawn_on_the_pool_equal_those_drawn_here(tmp_path):
     """Charts drawn on pool workers (after an idle warm-up) are byte-identical to write_charts'."""
     from test_report import synthetic_summary
 
-    from simulation.scenario import load_scenario
+    from simulation.scenario.loading import load_scenario
 
     summary, scenario = synthetic_summary(), load_scenario(BASELINE)
-    here = report.write_charts(tmp_path / "here", summary, scenario)
+    here = run_charts.write_charts(tmp_path / "here", summary, scenario)
     (tmp_path / "pool").mkdir()
     pool = LocalPoolExecutor(2)
     try:

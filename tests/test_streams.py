@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulation import streams
-from simulation.streams import EPISODE_SLOTS, STREAM_NAMES, Streams
+from simulation.records import streams
+from simulation.records.streams import EPISODE_SLOTS, STREAM_NAMES, Streams
 
 #: First two draws of each named stream for seed 1, replication 0, computed once (regression guard:
 #: if these change, every published result changes; regenerate only on purpose, with a note).
@@ -42,7 +42,7 @@ EXPECTED_CARE_JOURNEY = [0.8975037021304527, 0.49385905389754425]  # child 10000
 
 PROBE = """
 import json
-from simulation.streams import Streams
+from simulation.records.streams import Streams
 s = Streams(1, 0)
 out = {name: s.get(name).random(2).tolist() for name in %r}
 out["episode"] = [s.episode_block(c, e).uniform(p) for c, e, p in %r]

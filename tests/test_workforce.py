@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.caseload_loop import CaseloadLoop
-from simulation.metrics import replication_kpis
-from simulation.model import CareSystemModel
-from simulation.scenario import load_scenario
-from simulation.workforce import CASE_HOLDING_TEAMS, worker_caseload_limit
+from simulation.engine.caseload_loop import CaseloadLoop
+from simulation.engine.model import CareSystemModel
+from simulation.engine.workforce import worker_caseload_limit
+from simulation.kpis.metrics import replication_kpis
+from simulation.scenario.loading import load_scenario
+from simulation.scenario.vocabulary import CASE_HOLDING_TEAMS
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 SEED = 20230401

@@ -1,1 +1,0 @@
-"""Calibration material: published targets, the face-validity check and (later) the fitting."""

@@ -1,0 +1,265 @@
+"""The comparison of scenarios against a baseline, from their run folders (no model runs).
+
+Owns the paired differences against the first scenario (the baseline), the finance of each against
+it, and the plain-English headline changes printed after ``cssim compare``. Running the scenarios
+and writing the comparison folder is ``simulation.runs.comparison``.
+
+Covers
+------
+- ``Comparison``: everything a comparison produced, for the tables, workbook, charts, report and
+  slides.
+- ``ComparisonParts`` / ``analyse``: each scenario's annual, monthly and summary frames read from
+  ``<folder>/<scenario name>/``; paired differences (scenario minus baseline) per period and KPI
+  with 95% t-intervals (``summaries.paired_differences``); savings by replication, their summary,
+  spend by line (2023-24 prices, and cash under an inflation rate) and the finance summary (NPV,
+  cumulative net saving, payback, probability of a savings target).
+
+Assumptions
+-----------
+- The first scenario named is the baseline every other is compared with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from simulation.analysis import finance, summaries
+from simulation.records import contract
+from simulation.records.calendar import first_year_of
+
+COMPARISON_FILES = {
+    "annual": "comparison_annual.csv",
+    "monthly": "comparison_monthly.csv",
+    "savings_by_replication": "finance_savings_by_replication.csv",
+    "savings": "finance_savings.csv",
+    "spend_by_line": "finance_spend_by_line.csv",
+    "summary": "finance_summary.csv",
+    "manifest": "comparison.json",
+}
+HEADLINE_KPIS = (
+    ("referrals", "referrals", "flow"),
+    ("children_in_need", "children in need", "stock"),
+    ("cla", "children looked after", "stock"),
+)
+
+
+def headline_label(label: str, kind: str, financial_year: str) -> str:
+    """"referrals in FY2027-28" for a flow; "children in need at 31 March 2028" for a stock."""
+    if kind == "flow":
+        return f"{label} in {financial_year}"
+    return f"{label} at 31 March {first_year_of(financial_year) + 1}"
+
+
+def spend_lines_present(comparison) -> list[str]:
+    """Spend lines (``spend_<line>_gbp``) the baseline's run produced, without the total."""
+    kpis = comparison.annual[comparison.base.name]["kpi"].unique()
+    lines = sorted(kpi[len("spend_"):-len("_gbp")] for kpi in kpis
+                   if kpi.startswith("spend_") and kpi.endswith("_gbp") and kpi != "spend_total_gbp")
+    return lines
+
+
+@dataclass
+class Comparison:
+    """Everything a comparison produced, for the outputs (workbook, charts, report, slides)."""
+
+    folder: Path
+    scenarios: list
+    seed: int
+    replications: int
+    years: float
+    inflation_pct: float
+    savings_target_gbp: float | None
+    target_year: str | None
+    annual: dict[str, pd.DataFrame] = field(repr=False)
+    monthly: dict[str, pd.DataFrame] = field(repr=False)
+    summaries: dict[str, pd.DataFrame] = field(repr=False)
+    differences_annual: pd.DataFrame = field(repr=False)
+    differences_monthly: pd.DataFrame = field(repr=False)
+    savings_by_replication: pd.DataFrame = field(repr=False)
+    savings: pd.DataFrame = field(repr=False)
+    spend_by_line: pd.DataFrame = field(repr=False)
+    finance: dict[str, dict] = field(repr=False)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def base(self):
+        """The baseline scenario (the first named)."""
+        return self.scenarios[0]
+
+    @property
+    def alternatives(self) -> list:
+        """The scenarios compared with the baseline."""
+        return self.scenarios[1:]
+
+
+def _read(folder: Path, name: str, period: str) -> pd.DataFrame:
+    return pd.read_csv(folder / name, dtype={"scenario": str, "kpi": str, period: str})
+
+
+def finance_summary_frame(finance: dict[str, dict]) -> pd.DataFrame:
+    """One row per scenario of ``finance.finance_summary`` results (flat, for CSV and the workbook)."""
+    rows = []
+    for name, result in finance.items():
+        row = {"scenario": name, "first_year": result["horizon"]["first"],
+               "last_year": result["horizon"]["last"]}
+        for measure in ("npv_gbp", "cumulative_net_saving_gbp"):
+            for key, value in result[measure].items():
+                row[f"{measure}_{key}"] = value
+        row["payback_median_year"] = result["payback"]["median_year"] or "not within horizon"
+        row["payback_share_within_horizon"] = result["payback"]["share_within_horizon"]
+        target = result.get("target")
+        if target:
+            row |= {"target_gbp": target["gbp"], "target_year": target["financial_year"],
+                    "target_probability": target["probability"],
+                    "target_probability_ci95_low": target["ci95_low"],
+                    "target_probability_ci95_high": target["ci95_high"]}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+class ComparisonParts:
+    """``analyse``'s work one scenario at a time, baseline first.
+
+    ``compare`` adds each scenario as soon as its run folder is written, while the workers run
+    the later scenarios' replications, so that little is left to do after the last replication.
+    The parts are the same pure functions of the same files, in the same order, as ``analyse``
+    (which uses this class), so the comparison is the same to the last bit.
+    """
+
+    def __init__(self, folder: Path, names: list[str], inflation_pct: float = 2.0,
+                 savings_target_gbp: float | None = None, target_year: str | None = None):
+        self.folder, self.names = Path(folder), list(names)
+        self.inflation_pct = inflation_pct
+        self.savings_target_gbp, self.target_year = savings_target_gbp, target_year
+        self.annual, self.monthly, self.summaries = {}, {}, {}
+        self.diff_annual, self.diff_monthly, self.per_rep, self.spend = [], [], [], []
+        self.finance = {}
+
+    @property
+    def added(self) -> int:
+        """How many scenarios (the first ones named) have been added."""
+        return len(self.summaries)
+
+    def add_next(self) -> str:
+        """Read the next scenario's run folder and derive its share; returns its name."""
+        name = self.names[self.added]
+        folder = self.folder / name
+        self.annual[name] = _read(folder, contract.ANNUAL_FILE, "financial_year")
+        self.monthly[name] = _read(folder, contract.MONTHLY_FILE, "month_end")
+        self.summaries[name] = _read(folder, contract.SUMMARY_FILE, "period")
+        base = self.names[0]
+        if name != base:
+            self.diff_annual.append(summaries.paired_differences(
+                self.annual[base], self.annual[name], "financial_year"))
+            self.diff_monthly.append(summaries.paired_differences(
+                self.monthly[base], self.monthly[name], "month_end"))
+            savings = finance.savings_by_replication(self.annual[base], self.annual[name])
+            if not savings.empty:
+                self.per_rep.append(savings)
+                self.finance[name] = finance.finance_summary(savings, self.savings_target_gbp,
+                                                           self.target_year)
+        self.spend.append(finance.spend_by_line_summary(self.annual[name], self.inflation_pct))
+        return name
+
+    def comparison(self, scenarios: list, *, seed: int, replications: int,
+                   years: float) -> Comparison:
+        """The whole comparison, once every scenario has been added."""
+        if self.added != len(self.names):
+            raise RuntimeError(f"only {self.added} of {len(self.names)} scenarios analysed")
+        empty = pd.DataFrame(columns=list(summaries.DIFFERENCE_COLUMNS))
+        per_rep = self.per_rep
+        savings_by_rep = pd.concat(per_rep, ignore_index=True) if per_rep else pd.DataFrame(
+            columns=["scenario", "replication", "financial_year", *finance.SAVINGS_MEASURES])
+        savings = (finance.summarise_measures(savings_by_rep, finance.SAVINGS_MEASURES) if per_rep
+                   else pd.DataFrame())
+        return Comparison(
+            folder=self.folder, scenarios=list(scenarios), seed=seed, replications=replications,
+            years=years, inflation_pct=self.inflation_pct,
+            savings_target_gbp=self.savings_target_gbp, target_year=self.target_year,
+            annual=self.annual, monthly=self.monthly, summaries=self.summaries,
+            differences_annual=(pd.concat(self.diff_annual, ignore_index=True)
+                                if self.diff_annual else empty),
+            differences_monthly=(pd.concat(self.diff_monthly, ignore_index=True)
+                                 if self.diff_monthly else empty),
+            savings_by_replication=savings_by_rep, savings=savings,
+            spend_by_line=pd.concat(self.spend, ignore_index=True), finance=self.finance)
+
+
+def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, years: float,
+            inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
+            target_year: str | None = None) -> Comparison:
+    """Read the scenarios' run folders under ``folder`` and derive the comparison (no model runs).
+
+    Parameters
+    ----------
+    folder : Path
+        Holds one run folder per scenario, named by scenario.
+    scenarios : list of Scenario
+        Baseline first.
+    seed, replications, years : int, int, float
+        As run (recorded in ``comparison.json``).
+    inflation_pct : float
+        Inflation a year after 2023-24 for the cash view of spend.
+    savings_target_gbp, target_year : optional
+        A net saving wanted in a financial year; its probability is reported.
+    """
+    parts = ComparisonParts(folder, [scenario.name for scenario in scenarios], inflation_pct,
+                            savings_target_gbp, target_year)
+    while parts.added < len(scenarios):
+        parts.add_next()
+    return parts.comparison(scenarios, seed=seed, replications=replications, years=years)
+
+
+# --- the printed summary ------------------------------------------------------------------------
+def money(value: float) -> str:
+    if value != value:
+        return "n/a"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    return f"{sign}£{value / 1e6:.2f}m" if value >= 1e5 else f"{sign}£{value:,.0f}"
+
+
+def headline_differences(comparison: Comparison, name: str) -> list[tuple[str, pd.Series]]:
+    """(plain-English label, paired-difference row) of the headline KPIs in the last full year."""
+    diffs = comparison.differences_annual
+    diffs = diffs[diffs["alt_scenario"] == name]
+    if diffs.empty:
+        return []
+    last_year = max(diffs["period"], key=first_year_of)
+    found = []
+    for kpi, label, kind in HEADLINE_KPIS:
+        row = diffs[(diffs["kpi"] == kpi) & (diffs["period"] == last_year)]
+        if not row.empty:
+            found.append((headline_label(label, kind, last_year), row.iloc[0]))
+    return found
+
+
+def headline_changes(comparison: Comparison, name: str) -> list[str]:
+    """Plain-English headline changes of one scenario against the baseline, with intervals."""
+    lines = [f"{label}: {row['mean_difference']:+,.0f} "
+             f"(95% CI {row['ci95_low']:+,.0f} to {row['ci95_high']:+,.0f}; "
+             f"baseline {row['base_mean']:,.0f})"
+             for label, row in headline_differences(comparison, name)]
+    finance = comparison.finance.get(name)
+    if finance:
+        cumulative, npv = finance["cumulative_net_saving_gbp"], finance["npv_gbp"]
+        horizon = f"{finance['horizon']['first']} to {finance['horizon']['last']}"
+        lines.append(f"net saving {horizon}: {money(cumulative['mean'])} (95% CI "
+                     f"{money(cumulative['ci95_low'])} to {money(cumulative['ci95_high'])}; "
+                     f"P10 {money(cumulative['p10'])}, P90 {money(cumulative['p90'])}); "
+                     f"NPV at 3.5% {money(npv['mean'])}; payback "
+                     f"{finance['payback']['median_year'] or 'not within the horizon'}")
+        target = finance.get("target")
+        if target:
+            lines.append(f"chance of a net saving of at least {money(target['gbp'])} in "
+                         f"{target['financial_year']}: {100 * target['probability']:.0f}% "
+                         f"({target['n']} replications)")
+    return lines
+
+
+__all__ = ["COMPARISON_FILES", "Comparison", "ComparisonParts", "HEADLINE_KPIS", "analyse",
+           "finance_summary_frame", "headline_changes", "headline_differences", "headline_label",
+           "spend_lines_present"]

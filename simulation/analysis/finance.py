@@ -1,0 +1,249 @@
+"""Money: spend by financial year, prices, savings against a baseline, NPV and payback.
+
+Pure functions of numbers and data frames; no simulation. ``docs/finance.md`` explains the
+conventions for finance officers; the numbers here follow it.
+
+Covers
+------
+- Financial years are ``FY2023-24`` labels (``simulation.records.calendar`` owns them and the
+  splitting of a cost across 31 March).
+- Prices: every model spend line is in 2023-24 prices (real terms). ``to_cash`` applies a stated
+  inflation rate from 2023-24 on; ``to_real`` removes it.
+- Discounting at the HM Treasury Green Book rate of 3.5% a year, applied to real flows
+  (``npv``; ``npv_of_cash`` deflates cash flows first). Year 0 is the first financial year of the
+  appraisal and is not discounted.
+- Savings against a baseline, per replication and year, split into cashable savings and capacity
+  released (``savings_by_replication``); summaries with intervals and percentiles, the payback
+  year, and the probability that a savings target is met (``finance_summary``).
+
+Assumptions
+-----------
+- Savings are baseline spend minus scenario spend: positive is money saved. The *intervention
+  cost* is the change in the investment lines (``spend_intervention_gbp`` and
+  ``spend_early_help_gbp``); the *gross saving* is the change in every other line; the *net
+  saving* is gross saving less intervention cost (= the change in total spend).
+- Cashable: placements, agency staff, recruitment, early help, fostering, care leavers, and
+  intervention costs (real money in or out). Capacity released: a *fall* in permanent social
+  worker spend (time freed that is only cash if posts are deleted); a *rise* in it is a cash cost.
+- Replications describe chance (which children arrive, how long they stay) under the stated
+  assumptions. They do not cover doubt about the assumptions themselves (effect sizes, unit
+  costs): read intervals as "if the assumptions hold".
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from simulation.analysis import summaries
+from simulation.records.calendar import first_year_of, label_of
+
+PRICE_BASE_YEAR = "FY2023-24"
+GREEN_BOOK_RATE = 0.035
+#: Lines that are the scenario's investment: its interventions and the early help places it
+#: funds. A change in these is the cost of the scenario, not a saving.
+INVESTMENT_LINES = ("intervention", "early_help")
+TOTAL_LINE = "total"
+CAPACITY_RELEASED_LINES = ("staff_permanent",)
+SAVINGS_MEASURES = (
+    "gross_saving_gbp", "intervention_cost_gbp", "net_saving_gbp", "cumulative_net_saving_gbp",
+    "discounted_net_saving_gbp", "cumulative_discounted_net_saving_gbp", "cashable_net_saving_gbp",
+    "capacity_released_gbp",
+)
+_SPEND = re.compile(r"^spend_(.+)_gbp$")
+
+
+# --- prices and discounting -------------------------------------------------------------------
+def years_from(labels, base: str) -> np.ndarray:
+    """Whole years from ``base`` to each financial year label."""
+    return np.array([first_year_of(label) - first_year_of(base) for label in labels], dtype=float)
+
+
+def to_cash(real_gbp, labels, inflation_pct: float, base: str = PRICE_BASE_YEAR) -> np.ndarray:
+    """Real (2023-24 prices) amounts to cash under ``inflation_pct`` a year after the base year."""
+    return np.asarray(real_gbp, dtype=float) * (1 + inflation_pct / 100) ** years_from(labels, base)
+
+
+def to_real(cash_gbp, labels, inflation_pct: float, base: str = PRICE_BASE_YEAR) -> np.ndarray:
+    """Cash amounts back to real terms (the inverse of ``to_cash``)."""
+    return np.asarray(cash_gbp, dtype=float) / (1 + inflation_pct / 100) ** years_from(labels, base)
+
+
+def discount_factors(labels, rate: float = GREEN_BOOK_RATE, first: str | None = None) -> np.ndarray:
+    """Green Book discount factors 1/(1+r)^t, t = 0 in ``first`` (default: the earliest label)."""
+    first = first or min(labels, key=first_year_of)
+    return 1.0 / (1 + rate) ** years_from(labels, first)
+
+
+def npv(real_flows, labels, rate: float = GREEN_BOOK_RATE, first: str | None = None) -> float:
+    """Net present value of real (constant-price) flows by financial year."""
+    return float(np.sum(np.asarray(real_flows, dtype=float) * discount_factors(labels, rate, first)))
+
+
+def npv_of_cash(cash_flows, labels, inflation_pct: float, rate: float = GREEN_BOOK_RATE,
+                first: str | None = None, base: str = PRICE_BASE_YEAR) -> float:
+    """NPV of cash flows: deflate to real terms first, then discount at the real rate."""
+    return npv(to_real(cash_flows, labels, inflation_pct, base), labels, rate, first)
+
+
+def payback_year(labels, net_flows) -> str | None:
+    """First year from which cumulative net savings stay at or above zero to the end.
+
+    ``None`` when cumulative net savings end below zero (no payback within the horizon).
+    Undiscounted, as finance officers usually quote it; ``docs/finance.md`` says so.
+    """
+    order = np.argsort([first_year_of(label) for label in labels])
+    ordered = [list(labels)[i] for i in order]
+    cumulative = np.cumsum(np.asarray(net_flows, dtype=float)[order])
+    if not len(cumulative) or cumulative[-1] < 0:
+        return None
+    below = np.flatnonzero(cumulative < 0)
+    return ordered[0] if not len(below) else ordered[below[-1] + 1]
+
+
+# --- savings against a baseline -------------------------------------------------------------
+def spend_lines(annual: pd.DataFrame) -> pd.DataFrame:
+    """Spend rows of a ``kpis_annual`` frame as ``scenario, replication, financial_year, line, value``."""
+    lines = annual["kpi"].str.extract(_SPEND, expand=False)
+    spend = annual.loc[lines.notna()].assign(line=lines[lines.notna()])
+    return spend[["scenario", "replication", "financial_year", "line", "value"]].reset_index(drop=True)
+
+
+def savings_by_replication(base_annual: pd.DataFrame, alt_annual: pd.DataFrame,
+                           rate: float = GREEN_BOOK_RATE) -> pd.DataFrame:
+    """Savings of a scenario against the baseline, per replication and financial year.
+
+    Parameters
+    ----------
+    base_annual, alt_annual : DataFrame
+        ``kpis_annual`` frames of the baseline and the scenario, run with the same seed.
+    rate : float
+        Real discount rate (Green Book 3.5%).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``scenario, replication, financial_year`` and one per ``SAVINGS_MEASURES``, all
+        in 2023-24 prices. Year 0 for discounting is the first financial year present.
+    """
+    base, alt = spend_lines(base_annual), spend_lines(alt_annual)
+    keys = ["replication", "financial_year", "line"]
+    paired = base[keys + ["value"]].merge(alt[keys + ["value"]], on=keys, how="outer",
+                                          suffixes=("_base", "_alt")).fillna(0.0)
+    paired = paired[paired["line"] != TOTAL_LINE]
+    paired["saving"] = paired["value_base"] - paired["value_alt"]
+    is_intervention = paired["line"].isin(INVESTMENT_LINES)
+    is_capacity = paired["line"].isin(CAPACITY_RELEASED_LINES)
+    group = ["replication", "financial_year"]
+    frame = pd.DataFrame({
+        "gross_saving_gbp": paired[~is_intervention].groupby(group)["saving"].sum(),
+        "intervention_cost_gbp": -paired[is_intervention].groupby(group)["saving"].sum(),
+        # A fall in permanent staff spend is time released; a rise is a cash cost.
+        "capacity_released_gbp": paired[is_capacity].groupby(group)["saving"].sum().clip(lower=0),
+    }).fillna(0.0).reset_index()
+    frame["net_saving_gbp"] = frame["gross_saving_gbp"] - frame["intervention_cost_gbp"]
+    frame["cashable_net_saving_gbp"] = frame["net_saving_gbp"] - frame["capacity_released_gbp"]
+    frame = frame.sort_values(["replication", "financial_year"],
+                              key=lambda col: col.map(first_year_of) if col.name == "financial_year" else col,
+                              kind="mergesort").reset_index(drop=True)
+    factors = discount_factors(frame["financial_year"], rate) if len(frame) else np.array([])
+    frame["discounted_net_saving_gbp"] = frame["net_saving_gbp"] * factors
+    by_rep = frame.groupby("replication", sort=False)
+    frame["cumulative_net_saving_gbp"] = by_rep["net_saving_gbp"].cumsum()
+    frame["cumulative_discounted_net_saving_gbp"] = by_rep["discounted_net_saving_gbp"].cumsum()
+    scenario = alt_annual["scenario"].iloc[0] if len(alt_annual) else ""
+    frame.insert(0, "scenario", scenario)
+    return frame[["scenario", "replication", "financial_year", *SAVINGS_MEASURES]]
+
+
+def summarise_measures(per_rep: pd.DataFrame, measures) -> pd.DataFrame:
+    """Mean with 95% t-interval and P10/P50/P90 over replications, per financial year and measure."""
+    long = per_rep.melt(id_vars=["scenario", "replication", "financial_year"], value_vars=list(measures),
+                        var_name="kpi", value_name="value")
+    summary = summaries.summarise(long, "financial_year")
+    return summary.rename(columns={"period": "financial_year", "kpi": "measure"})
+
+
+def probability_at_least(values, threshold: float) -> tuple[float, float, float]:
+    """Share of replications with a value >= threshold, with a 95% Wilson interval."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    n = len(values)
+    if n == 0:
+        return (math.nan, math.nan, math.nan)
+    share = float(np.mean(values >= threshold))
+    z = 1.959963984540054
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return share, max(0.0, centre - half), min(1.0, centre + half)
+
+
+def finance_summary(per_rep: pd.DataFrame, target_gbp: float | None = None,
+                    target_year: str | None = None) -> dict:
+    """Headline finance of one scenario: NPV, cumulative net saving, payback, target probability.
+
+    Parameters
+    ----------
+    per_rep : DataFrame
+        From ``savings_by_replication``.
+    target_gbp, target_year : optional
+        A savings target: the net saving (2023-24 prices) the user wants in ``target_year``.
+
+    Returns
+    -------
+    dict
+        ``npv_gbp`` and ``cumulative_net_saving_gbp`` (each a dict of mean, ci95_low, ci95_high,
+        p10, p50, p90, n), ``payback`` (median year or None, and the share of replications paying
+        back within the horizon), ``horizon`` (first and last year) and ``target`` (when given).
+    """
+    years = sorted(per_rep["financial_year"].unique(), key=first_year_of)
+    last = per_rep[per_rep["financial_year"] == years[-1]].sort_values("replication")
+    npv_by_rep = last["cumulative_discounted_net_saving_gbp"].to_numpy()
+
+    def stats(values) -> dict:
+        frame = pd.DataFrame({"scenario": "x", "financial_year": "FY", "kpi": "k", "value": values})
+        row = summaries.summarise(frame, "financial_year").iloc[0]
+        return {key: float(row[key]) for key in ("mean", "ci95_low", "ci95_high", "p10", "p50", "p90")} | {
+            "n": int(row["n"])}
+
+    paybacks = [payback_year(group["financial_year"].tolist(), group["net_saving_gbp"].to_numpy())
+                for _, group in per_rep.groupby("replication", sort=True)]
+    ranks = sorted(first_year_of(year) if year else math.inf for year in paybacks)
+    median = ranks[(len(ranks) - 1) // 2] if ranks else math.inf
+    result = {
+        "horizon": {"first": years[0], "last": years[-1]},
+        "npv_gbp": stats(npv_by_rep),
+        "cumulative_net_saving_gbp": stats(last["cumulative_net_saving_gbp"].to_numpy()),
+        "payback": {"median_year": None if math.isinf(median) else label_of(int(median)),
+                    "share_within_horizon": float(np.mean([year is not None for year in paybacks]))},
+    }
+    if target_gbp is not None:
+        year = target_year or years[-1]
+        in_year = per_rep.loc[per_rep["financial_year"] == year, "net_saving_gbp"]
+        share, low, high = probability_at_least(in_year, target_gbp)
+        result["target"] = {"gbp": float(target_gbp), "financial_year": year, "probability": share,
+                            "ci95_low": low, "ci95_high": high, "n": int(in_year.notna().sum())}
+    return result
+
+
+def spend_by_line_summary(annual: pd.DataFrame, inflation_pct: float | None = None) -> pd.DataFrame:
+    """Spend by line and year over replications, in 2023-24 prices and (optionally) cash."""
+    spend = spend_lines(annual).rename(columns={"line": "kpi"})
+    frames = [summaries.summarise(spend, "financial_year").assign(prices="real_2023_24")]
+    if inflation_pct is not None:
+        cash = spend.assign(value=to_cash(spend["value"], spend["financial_year"], inflation_pct))
+        frames.append(summaries.summarise(cash, "financial_year").assign(prices=f"cash_{inflation_pct:g}pct"))
+    out = pd.concat(frames, ignore_index=True).rename(columns={"period": "financial_year", "kpi": "line"})
+    return out[["scenario", "financial_year", "line", "prices", "mean", "ci95_low", "ci95_high",
+                "p10", "p50", "p90", "n"]]
+
+
+__all__ = [
+    "GREEN_BOOK_RATE", "PRICE_BASE_YEAR", "SAVINGS_MEASURES", "discount_factors",
+    "finance_summary", "npv", "npv_of_cash", "payback_year", "probability_at_least",
+    "savings_by_replication", "spend_by_line_summary", "spend_lines",
+    "summarise_measures", "to_cash", "to_real", "years_from",
+]

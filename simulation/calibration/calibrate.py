@@ -1,0 +1,343 @@
+"""Calibration: the baseline beside Southend's published figures, the distance, and a small fit.
+
+Owns reading ``calibration/targets.csv`` (written by ``simulation.calibration.build_targets``), simulating
+each target from R replications with common random numbers, the tolerance-weighted distance and
+hit rate, and how far the targets fall outside tolerance (``fit_loss``); the fit itself is
+``simulation.calibration.fitting``. Plausible parameter sets and the write-back are in
+``simulation.calibration.plausible_sets``, the report in ``simulation.calibration.report``; ``cssim
+calibrate`` (``simulation.calibration.run``) ties them together.
+
+Method in plain words
+---------------------
+- Each target is read from a replication's KPIs with its ``model_expr`` at its ``model_when``:
+  ``fy`` is a complete financial year of the run (flows in it, stocks at its 31 March);
+  ``sep``/``nov`` the month end of 30 September / 30 November in that year.
+- The model's "typical year" is the mean of its years 2 and 3 (``COMPARED_YEARS``; April 2024
+  to March 2026 for the baseline, which starts on 1 April 2023), and it is compared with every
+  published year 2019-20 to 2022-23: the model is a status-quo projection, and a target is hit
+  when the simulated mean is within the target's tolerance (which includes half the published
+  range, the year-to-year variation the model is not asked to reproduce).
+- Why not the first year: it is a warm-up. The run starts from the published 31 March 2023
+  stock, which carries no history of closed cases, and from the September 2022 workforce
+  census; measures that depend on history or on the workforce settling move for about two
+  years (second CP plans 18% in year 1, 25-27% from year 2; agency social workers 26 FTE in
+  year 1, 21-23 in years 2-3; with the values fitted on year 1, the foster share went from 71%
+  in year 1 to 73-74.5% from year 2). A fit that saw only year 1 could not see those
+  movements. Years 2-3 are averaged (not one year) so that each replication's figure is
+  steadier. The one-year-ahead validation (``calibration_report.run_validation``) is a
+  projection from a published stock and keeps the first year.
+- ``distance`` = mean over counted targets of ``((simulated mean - published) / tolerance)**2``;
+  ``hit_rate`` = share of counted targets (``role == "target"``; never inputs or checks) with
+  ``|simulated mean - published| <= tolerance``.
+- The fit minimises how far the targets fall outside their tolerances, each tolerance narrowed
+  by the simulated mean's own noise (``noise_margins``), so that its hits hold on replications
+  it never saw; ``cssim calibrate`` reports the hit rate on such replications too.
+- Common random numbers: every evaluation uses the same seed and replications 0..R-1, so two
+  parameter sets differ by their effect, not by chance; the optimiser sees a deterministic function.
+
+Assumptions
+-----------
+- A fitted parameter is a number or one entry of a table (``section.table.key``; see
+  ``parameter_sets.set_value``), moved inside the ``range`` the scenario gives it.
+- Replications run in this process or a local process pool; results do not depend on which.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulation.calibration import price_base
+from simulation.scenario import parameter_sets
+from simulation.scenario.loading import _resolve
+from simulation.scenario.schema import Scenario
+
+TARGETS_CSV = Path(__file__).resolve().parents[2] / "calibration" / "targets.csv"
+
+#: Model years (1 = the run's first financial year) whose mean is the model's "typical year",
+#: set beside every published year; year 1 is a warm-up (see the module docstring).
+COMPARED_YEARS: tuple[int, ...] = (2, 3)
+
+#: Uncertain parameters the fit may move (dotted path in the scenario; range from the scenario).
+#: Chosen because each drives one group of targets the first guess cannot pin down alone.
+FIT_PARAMETERS: tuple[str, ...] = (
+    "referrals.external_rate_per_year",                   # referrals, s.47, ICPCs
+    "referrals.rereferral_after_nfa_prob",                # re-referral %
+    "assessment.s47_prob",                                # s.47 enquiries
+    "protection.icpc_after_s47_prob",                     # initial CP conferences
+    "protection.cp_plan_after_icpc_prob",                 # CP plans started
+    "protection.end_at_first_review_prob",                # CP plans open (mean CP plan length)
+    "protection.end_at_later_review_prob",                # CP plans open by time on plan (the tail)
+    "care.direct_entries_per_year",                       # CLA starts
+    "care.placement_choice_prob_under_16.residential",    # children's homes share of CLA
+    "care.breakdown_rate_per_year_stable",                # placement changes
+    "care.unstable_child_prob",                           # 3+ placements (moves concentrated)
+    "care.out_of_area_prob.foster_ifa",                   # placed outside Southend
+    "care.exit_reason_prob_5_to_17.other",                # ceased for other reasons
+    "workforce.employed_leaving_rate_per_year",           # turnover, leavers, vacancies
+)
+
+
+# ----------------------------------------------------------------------------- targets
+def load_targets(path: Path | str = TARGETS_CSV) -> pd.DataFrame:
+    """The targets file with typed columns (``value``, ``tolerance`` float; ``is_model_input`` bool)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame["value"] = pd.to_numeric(frame["value"])
+    frame["tolerance"] = pd.to_numeric(frame["tolerance"], errors="coerce")
+    frame["is_model_input"] = frame["is_model_input"].map({"True": True, "False": False})
+    return frame
+
+
+def compared(targets: pd.DataFrame) -> pd.DataFrame:
+    """Targets the model is compared on (those with a model expression)."""
+    return targets[targets["model_expr"] != ""].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- one replication
+def _eval(expr: str, values: dict[str, float]) -> float:
+    """Value of a sum/ratio of KPI names; ``nan`` when a KPI is missing or a ratio divides by 0."""
+    try:
+        # Only arithmetic on KPI values: no builtins, names resolve to KPI numbers only.
+        result = eval(compile(expr, "<model_expr>", "eval"), {"__builtins__": {}}, _Values(values))
+    except (ZeroDivisionError, KeyError, NameError):  # NameError: how eval reports a missing name
+        return float("nan")
+    return float(result)
+
+
+class _Values(dict):
+    def __missing__(self, key):  # an absent KPI (e.g. no children in a placement type) counts 0
+        if key.startswith("cla_placement_") or key.startswith("spend_"):
+            return 0.0
+        raise KeyError(key)
+
+
+def target_values(monthly: pd.DataFrame, annual: pd.DataFrame, targets: pd.DataFrame,
+                  constants: dict[str, float] | None = None,
+                  model_years: tuple[int, ...] = (1,)) -> np.ndarray:
+    """The simulated value of each target (row order of ``targets``) in one replication: its
+    mean over ``model_years`` (1 = the run's first complete financial year, with the 30
+    September and 30 November month ends inside it).
+
+    ``constants``: names besides KPIs that expressions may use (``price_base.constants``).
+    Raises ``ValueError`` when the run is shorter than the last of ``model_years``.
+    """
+    years = sorted(annual["financial_year"].unique())
+    ends = pd.to_datetime(pd.Series(monthly["month_end"].unique())).sort_values()
+    month_ends = {when: ends[ends.dt.month == month].reset_index(drop=True)
+                  for when, month in (("sep", 9), ("nov", 11))}
+    if max(model_years) > len(years):
+        raise ValueError(f"targets read at model years {list(model_years)}, but the run has "
+                         f"{len(years)} complete financial year(s)")
+    by_year = []
+    for year in model_years:
+        chosen = annual[annual["financial_year"] == years[year - 1]]
+        at = {"fy": dict(zip(chosen["kpi"], chosen["value"]))}
+        for when, dates in month_ends.items():
+            at[when] = {}
+            if len(dates) >= year:
+                day = dates.iloc[year - 1].strftime("%Y-%m-%d")
+                rows = monthly[monthly["month_end"].astype(str) == day]
+                at[when] = dict(zip(rows["kpi"], rows["value"]))
+        by_year.append([_eval(expr, {**at.get(when, {}), **(constants or {})}) for expr, when
+                        in zip(targets["model_expr"], targets["model_when"])])
+    return np.mean(np.array(by_year, dtype=float), axis=0)
+
+
+def _replicate(args) -> np.ndarray:
+    packed, seed, replication, model_years, targets = args
+    from simulation.runs.replication import replicate_with_model, unpack_scenario
+    scenario = unpack_scenario(packed)  # parametrised pydantic generics do not pickle
+    monthly, annual, _ = replicate_with_model(scenario, seed, replication, float(max(model_years)))
+    return target_values(monthly, annual, targets, price_base.constants(scenario), model_years)
+
+
+def simulate_targets(scenario: Scenario, targets: pd.DataFrame, *, replications: int, seed: int,
+                     model_years: tuple[int, ...] = COMPARED_YEARS, workers: int = 1,
+                     executor=None) -> np.ndarray:
+    """Array (replications x targets) of simulated values, replications 0..R-1 of ``seed``, each
+    the mean over ``model_years`` (the run lasts ``max(model_years)`` years).
+
+    ``executor``: an open ``concurrent.futures`` executor to reuse (a fit makes hundreds of calls;
+    starting a pool for each would cost a second each); else a pool of ``workers`` is opened.
+    """
+    from simulation.runs.replication import pack_scenario
+    packed = pack_scenario(scenario)
+    jobs = [(packed, seed, r, tuple(model_years), targets) for r in range(replications)]
+    if executor is not None:
+        rows = list(executor.map(_replicate, jobs))
+    elif workers > 1 and replications > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, replications)) as pool:
+            rows = list(pool.map(_replicate, jobs))
+    else:
+        rows = [_replicate(job) for job in jobs]
+    return np.vstack(rows)
+
+
+# ----------------------------------------------------------------------------- scoring
+@dataclass
+class Evaluation:
+    """Targets beside their simulated mean and 95% interval, with the distance and hit rate."""
+
+    table: pd.DataFrame
+    distance: float
+    hit_rate: float
+    hits: int
+    counted: int
+    replications: int
+    seed: int
+    wall_seconds: float = 0.0
+
+
+def score(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
+    """Per-target mean, 95% interval of replications, standard error of the mean, standardised
+    gap and hit/miss.
+
+    ``simulated`` is replications x targets. The interval is the 2.5th-97.5th percentile of the
+    replications (with few replications it is the range, and rough); ``sim_se`` is the standard
+    error of the mean (``nan`` with one replication).
+    """
+    table = targets.copy()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: a target not simulated
+        table["sim_mean"] = np.nanmean(simulated, axis=0) if len(simulated) else np.nan
+        table["sim_low"] = np.nanpercentile(simulated, 2.5, axis=0)
+        table["sim_high"] = np.nanpercentile(simulated, 97.5, axis=0)
+        produced = np.sum(~np.isnan(simulated), axis=0) if len(simulated) else 0
+        table["sim_se"] = np.nanstd(simulated, axis=0, ddof=1) / np.sqrt(produced)
+    table["gap"] = table["sim_mean"] - table["value"]
+    table["z"] = table["gap"] / table["tolerance"]
+    table["hit"] = table["gap"].abs() <= table["tolerance"]
+    table.loc[table["sim_mean"].isna(), "hit"] = False
+    return table
+
+
+def counted_gaps(table: pd.DataFrame) -> np.ndarray:
+    """The standardised gaps ``z`` of the counted targets (``role == "target"``), in row order.
+
+    A target the model could not produce (``nan``) counts as 3 tolerances off, so a parameter set
+    cannot improve its score by breaking a KPI.
+    """
+    z = table.loc[table["role"] == "target", "z"].to_numpy(dtype=float)
+    return np.where(np.isnan(z), 3.0, z)
+
+
+def noise_margins(table: pd.DataFrame, cap: float = 0.5) -> np.ndarray:
+    """How far inside its tolerance each counted target's simulated mean should sit (in
+    tolerances) for the hit to survive replications the fit never saw.
+
+    The fit sees one set of R replications. A mean that sits just inside a tolerance on them is
+    a coin toss on a fresh set: the difference between two independent means of R replications
+    has a standard deviation of ``sqrt(2) * sim_se``. So the fit treats a target as safely hit
+    only when it is that far inside (one standard deviation: about five in six such hits hold).
+    The hit rate itself is still judged on the tolerance alone. Capped at half a tolerance (a
+    target noisier than that is left to the tolerance); 0 where the standard error is unknown
+    (one replication).
+    """
+    counted = table.loc[table["role"] == "target"]
+    margin = np.sqrt(2.0) * counted["sim_se"].to_numpy(float) / counted["tolerance"].to_numpy(float)
+    return np.clip(np.nan_to_num(margin, nan=0.0), 0.0, cap)
+
+
+def outside_tolerance(z: np.ndarray, margin: np.ndarray | float = 0.0) -> np.ndarray:
+    """How far each gap lies outside its tolerance less ``margin``, in tolerances (0 inside).
+
+    The calibration's criterion is "within tolerance", so a gap inside it costs nothing and the
+    fit spends its effort on the targets it misses. ``margin`` (``noise_margins``) narrows the
+    dead zone so that the fit does not park a mean on the edge of a tolerance, where chance
+    alone decides whether it is hit.
+    """
+    return np.sign(z) * np.maximum(0.0, np.abs(z) - (1.0 - np.asarray(margin, dtype=float)))
+
+
+def robust_loss(z: np.ndarray, margin: np.ndarray | float = 0.0) -> float:
+    """``sum(2 * (sqrt(1 + e**2) - 1))`` of ``e = outside_tolerance(z, margin)`` (scipy's
+    ``soft_l1`` with a scale of one tolerance); the fit minimises it (``fit_loss``).
+
+    Just outside a tolerance it is the squared excess; far outside it grows like ``2|e|``, so a
+    target the model cannot reach (two published years far apart in opposite directions, a
+    census year the workforce started far from) pulls on the fit less than a squared gap would.
+    """
+    excess = outside_tolerance(z, margin)
+    return float(np.sum(2.0 * (np.sqrt(1.0 + excess ** 2) - 1.0)))
+
+
+def fit_loss(table: pd.DataFrame) -> float:
+    """The fit's objective for one evaluation: ``robust_loss`` of the counted gaps, each target's
+    dead zone narrowed by its ``noise_margins``."""
+    return robust_loss(counted_gaps(table), noise_margins(table))
+
+
+def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:
+    """(distance, hit rate, hits, counted) over rows with ``role == "target"`` (``counted_gaps``)."""
+    counted = table[table["role"] == "target"]
+    if counted.empty:
+        return float("nan"), float("nan"), 0, 0
+    z = counted_gaps(table)
+    hits = int(counted["hit"].sum())
+    return float(np.mean(z ** 2)), hits / len(counted), hits, len(counted)
+
+
+def evaluate(scenario: Scenario, targets: pd.DataFrame, *, replications: int, seed: int,
+             model_years: tuple[int, ...] = COMPARED_YEARS, workers: int = 1, executor=None,
+             progress=None) -> Evaluation:
+    """Simulate, score and summarise ``scenario`` against ``targets``.
+
+    ``progress``: a bar (``simulation.runs.progress.replication_bar``) advanced by ``replications``.
+    """
+    clock = time.perf_counter()
+    targets = compared(targets)
+    simulated = simulate_targets(scenario, targets, replications=replications, seed=seed,
+                                 model_years=model_years, workers=workers, executor=executor)
+    table = score(targets, simulated)
+    distance, hit_rate, hits, counted = distance_and_hits(table)
+    if progress is not None:
+        progress.update(replications)
+    return Evaluation(table, distance, hit_rate, hits, counted, replications, seed,
+                      time.perf_counter() - clock)
+
+
+# ----------------------------------------------------------------------------- parameters
+def _resolved_for_fit(scenario_path: Path) -> dict:
+    """The scenario's resolved data, without parameter uncertainty: a fit evaluates one point."""
+    data = copy.deepcopy(_resolve(Path(scenario_path)))
+    data.pop("parameter_uncertainty", None)
+    return data
+
+
+def parameter_range(scenario_path: Path, dotted: str) -> tuple[float, float]:
+    """The ``range`` the scenario file gives a parameter (or a table's entry)."""
+    return parameter_sets.get_range(_resolved_for_fit(scenario_path), dotted)
+
+
+def with_values(scenario_path: Path, values: dict[str, float], start_date=None) -> Scenario:
+    """The scenario of ``scenario_path`` with ``values`` put in (and optionally another start date).
+
+    Integers stay integers when the file's value is an integer (counts like entries a year are
+    rounded), so the schema's types hold; a table entry rescales the table's other entries
+    (``parameter_sets.set_value``). Parameter uncertainty is left out: this is one point.
+    """
+    data = _resolved_for_fit(scenario_path)
+    for dotted, value in values.items():
+        parameter_sets.set_value(data, dotted, value)
+    if start_date is not None:
+        data["start_date"] = start_date
+    return Scenario.model_validate(data)
+
+
+def current_values(scenario_path: Path, names: tuple[str, ...] = FIT_PARAMETERS) -> dict[str, float]:
+    """The scenario file's values of ``names``."""
+    data = _resolved_for_fit(scenario_path)
+    return {name: parameter_sets.get_value(data, name) for name in names}
+
+
+__all__ = ["COMPARED_YEARS", "FIT_PARAMETERS", "TARGETS_CSV", "Evaluation", "compared", "counted_gaps",
+           "current_values", "distance_and_hits", "evaluate", "fit_loss", "load_targets",
+           "noise_margins", "outside_tolerance", "parameter_range", "robust_loss", "score",
+           "simulate_targets", "target_values", "with_values"]

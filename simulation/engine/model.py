@@ -1,0 +1,247 @@
+"""One replication of the care system: wires environment, streams, capacity, stock and arrivals.
+
+Covers
+------
+* Arrivals: referrals from outside the model, children coming straight into care (UASC and
+  adolescents accommodated under s.20) and families brought to early help by partners, as
+  Poisson processes whose monthly rate follows the child population (rates per child are held at
+  the stock year's). Arrival times are drawn in bulk at the start.
+* The starting stock published for the day before the start date: looked-after children by
+  placement type, CP and CIN plans, open assessments, care leavers and early help families, each
+  with time already spent and some history (see ``initial_stock``).
+* ``run_replication`` returns the event log; it computes no summaries (``metrics`` does).
+
+Child ids say where a child came from: the stock from 0, external referrals from
+``EXTERNAL_ID_BASE``, early help families from ``EARLY_HELP_ID_BASE``, direct entries to care
+from ``DIRECT_CARE_ID_BASE``. Ids, and so each child's
+draws, are the same in every scenario that shares those arrivals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from simulation.engine.capacity import CaseloadTeam, EarlyHelpPlaces
+from simulation.engine.distributions import age_sampler
+from simulation.engine.entities import Child
+from simulation.engine.fostering import FosteringService
+from simulation.engine.initial_stock import seed_initial_stock
+from simulation.engine.levers import capacity_steps, lever_arrivals
+from simulation.engine.pathway import Journeys
+from simulation.engine.schedule import arrivals, run_until
+from simulation.engine.workforce import Workforce
+from simulation.records.calendar import DAYS_PER_YEAR
+from simulation.records.eventlog import EventLog
+from simulation.records.streams import Streams
+from simulation.scenario.lever_schedule import LeverSchedule
+from simulation.scenario.population import population_scale_by_month
+from simulation.scenario.schema import Scenario
+
+EXTERNAL_ID_BASE = 10_000_000
+EARLY_HELP_ID_BASE = 20_000_000
+DIRECT_CARE_ID_BASE = 30_000_000
+
+
+@dataclass
+class ReplicationResult:
+    """What one replication produced: the event log and how long it took."""
+
+    scenario_name: str
+    replication: int
+    events: pd.DataFrame
+    event_count: int
+    wall_seconds: float
+    horizon_days: float
+
+
+def horizon_days(start_date: dt.date, years: float) -> float:
+    """Days from the start date to the same calendar day ``years`` later (fractional years in days)."""
+    whole = int(years)
+    try:
+        end = start_date.replace(year=start_date.year + whole)
+    except ValueError:  # 29 February
+        end = start_date.replace(year=start_date.year + whole, day=28)
+    return float((end - start_date).days) + (years - whole) * DAYS_PER_YEAR
+
+
+def poisson_arrival_days(rng: np.random.Generator, rate_per_year: float, start_date: dt.date,
+                         horizon: float, scenario: Scenario) -> np.ndarray:
+    """Arrival days of a Poisson process whose rate follows the population month by month."""
+    months = population_scale_by_month(scenario, start_date, horizon)
+    days: list[np.ndarray] = []
+    for month_start, month_end, scale in months:
+        expected = rate_per_year * scale * (month_end - month_start) / DAYS_PER_YEAR
+        count = rng.poisson(expected)
+        days.append(np.sort(rng.uniform(month_start, month_end, size=count)))
+    return np.concatenate(days) if days else np.empty(0)
+
+
+@contextmanager
+def cyclic_gc_paused():
+    """Pause Python's cyclic garbage collector for the duration of a simulation run.
+
+    A run allocates millions of short-lived objects (events, tuples, generator frames); each
+    allocation burst triggers a collection that walks every young object, and the full
+    collections walk the growing event log too. Almost nothing the run discards is cyclic (plain
+    reference counting frees it), so pausing the collector costs little memory and saves about
+    15% of a replication's CPU time (measured; see docs/performance.md). The model's own object
+    graph, which is cyclic, is collected after the run by the next automatic collection.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class CareSystemModel:
+    """A replication of the care system for one scenario, seed and replication number."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int, years: float):
+        self.scenario = scenario
+        self.replication = replication
+        self.horizon = horizon_days(scenario.start_date, years)
+        self.env = simpy.Environment()
+        self.log = EventLog()
+        self.streams = Streams(seed, replication)
+        cap = scenario.capacity
+        # Social workers are entities (``workforce``); leaving-care personal advisers, who are
+        # usually not social workers and not in the census, stay a fixed pool of slots.
+        self.workforce = Workforce(self.env, self.log, self.streams, scenario, self.horizon)
+        adviser_slots = (cap.leaving_care_personal_adviser_fte.value
+                         * cap.personal_adviser_caseload_limit_per_fte.value)
+        self.teams = {**self.workforce.case_teams(),
+                      "leaving_care": CaseloadTeam(self.env, self.log, "leaving_care", int(adviser_slots))}
+        self.early_help = EarlyHelpPlaces(self.env, int(scenario.early_help.capacity_families.value))
+        self.fostering = FosteringService(self.env, self.log, self.streams, scenario.fostering, self.horizon)
+        self.journeys = Journeys(self.env, self.log, self.streams, scenario, self.teams,
+                                 self.early_help, self.fostering, workforce=self.workforce)
+        # A plain float for ``_new_child``: an attribute of a pydantic model is read through its
+        # ``__getattr__`` hook, several times dearer than a plain attribute (three a child).
+        self._p_prior_cp_plan = scenario.referrals.prior_cp_plan_prob.value
+
+    def _new_child(self, child_id: int, sample_age) -> tuple[Child, object]:
+        draws = self.streams.episode_block(child_id, 0)
+        age = sample_age(draws.uniform("age"))
+        # ``env._now``: the clock without the ``now`` property's call (see ``pathway``). The birth
+        # day given by position: a class called with a keyword argument takes a slower path in
+        # Python 3.11 (about 60 ns more a child).
+        child = Child(child_id, self.env._now - age * DAYS_PER_YEAR)
+        if draws.uniform("prior_cp") < self._p_prior_cp_plan:
+            child.cp_plans_before = 1
+        return child, draws
+
+    # Arrivals: one timeout each (``schedule.arrivals``); a referral's front door and first stage
+    # run at once, with no process of its own.
+    def _referral_arrival(self, index: int) -> None:
+        child, draws = self._new_child(EXTERNAL_ID_BASE + index, self._referral_ages)
+        if self.journeys.diverted_to_early_help(child, draws):
+            self.journeys.early_help(child, draws)
+        else:
+            self.journeys.referral(child, draws)
+
+    def _early_help_arrival(self, index: int) -> None:
+        child, draws = self._new_child(EARLY_HELP_ID_BASE + index, self._referral_ages)
+        self.journeys.early_help(child, draws)
+
+    def _direct_care_arrival(self, index: int) -> None:
+        child, _ = self._new_child(DIRECT_CARE_ID_BASE + index, self._direct_care_ages)
+        child.referral_episodes = 1
+        child.last_referral_day = self.env.now
+        self.log.record(self.env.now, child.child_id, "referral", detail="first")
+        self.env.process(self.journeys.care_episode(child))
+
+    def run(self) -> ReplicationResult:
+        """Run to the horizon and return the event log."""
+        started = time.perf_counter()
+        scenario = self.scenario
+        self.fostering.start()
+        seed_initial_stock(self)
+        referral_days = poisson_arrival_days(
+            self.streams.get("referral.arrivals"), scenario.referrals.external_rate_per_year.value,
+            scenario.start_date, self.horizon, scenario)
+        early_help_days = poisson_arrival_days(
+            self.streams.get("early_help.arrivals"), scenario.early_help.partner_requests_per_year.value,
+            scenario.start_date, self.horizon, scenario)
+        direct_care_days = poisson_arrival_days(
+            self.streams.get("care.direct_arrivals"), scenario.care.direct_entries_per_year.value,
+            scenario.start_date, self.horizon, scenario)
+        # Levers (interventions with a start date and phase-in) thin or add to the arrivals
+        # above, keeping each baseline child's index; see simulation.engine.levers.
+        levers = LeverSchedule.for_scenario(scenario)
+        sampler = lambda rng, rate: poisson_arrival_days(  # noqa: E731
+            rng, rate, scenario.start_date, self.horizon, scenario)
+        referrals = lever_arrivals(self.streams, "referrals.external_rate_per_year", levers,
+                                   referral_days, scenario.referrals.external_rate_per_year.value, sampler)
+        partner_requests = lever_arrivals(self.streams, "early_help.partner_requests_per_year", levers,
+                                          early_help_days, scenario.early_help.partner_requests_per_year.value,
+                                          sampler)
+        if levers.has("early_help.capacity_families"):
+            self.env.process(capacity_steps(self.env, levers, "early_help.capacity_families",
+                                            scenario.early_help.capacity_families.value,
+                                            self.early_help.resize))
+        self._referral_ages = age_sampler(scenario.referrals.age_band_prob.value)
+        self._direct_care_ages = age_sampler(scenario.care.direct_entry_age_band_prob.value)
+        referral_days, referral_indices = referrals
+        arrivals(self.env, referral_days, self._referral_arrival, referral_indices)
+        arrivals(self.env, direct_care_days, self._direct_care_arrival)
+        partner_days, partner_indices = partner_requests
+        arrivals(self.env, partner_days, self._early_help_arrival, partner_indices)
+        run_until(self.env, self.horizon)  # env.run(until=...), one call fewer per event
+        # simpy numbers every scheduled event from one counter; reading it after the run gives the
+        # engine's event count without instrumenting the hot path.
+        event_count = next(self.env._eid)  # noqa: SLF001
+        # The events still pending at the horizon each refer to the environment, which refers to
+        # them: a cycle that only the garbage collector frees, walking the children, closures and
+        # processes they hold (about 20,000 objects, 5% of a replication). Emptying the queue lets
+        # reference counting free most of it at once; the run is over, nothing will step again.
+        # A pending event's callbacks go too: a waiting process and the event it waits for refer
+        # to each other (``_target``, ``_resume``), one more cycle per open care episode.
+        for _, _, _, pending in self.env._queue:  # noqa: SLF001
+            pending.callbacks = None
+        self.env._queue.clear()  # noqa: SLF001
+        events = self.log.to_frame(release=True)
+        return ReplicationResult(scenario.name, self.replication, events, int(event_count),
+                                 time.perf_counter() - started, self.horizon)
+
+    def dismantle(self) -> None:
+        """Drop the references among the model's parts, once the run is over.
+
+        The parts refer to one another (workforce and teams, journeys, services, their bound
+        methods and closures): about 15,000 objects that only the cyclic garbage collector could
+        free, and it took about 12 ms (2.5% of a replication) to walk them after each run.
+        Emptying the parts' attributes lets reference counting free most of the graph instead
+        (about 5 ms with the collection of what is left; measured in
+        ``docs/performance.md``, "Ninth pass, continued"). ``run_replication`` calls it; a caller that
+        inspects the model after ``run``, as tests do, does not. Nothing runs afterwards: the
+        engine's queue is empty and no model process has a ``finally`` to run on closing.
+        """
+        parts = [self.workforce, *self.workforce.teams.values(), self.workforce.loop, self.early_help,
+                 self.fostering, self.journeys, self.journeys.loop]
+        for part in parts:
+            if hasattr(part, "__dict__"):
+                vars(part).clear()
+        vars(self).clear()
+
+
+def run_replication(scenario: Scenario, seed: int, replication: int, years: float) -> ReplicationResult:
+    """Run one replication; results depend only on (scenario, seed, replication, years)."""
+    with cyclic_gc_paused():
+        model = CareSystemModel(scenario, seed, replication, years)
+        try:
+            return model.run()
+        finally:
+            model.dismantle()
+
+
+__all__ = ["CareSystemModel", "ReplicationResult", "run_replication", "horizon_days"]

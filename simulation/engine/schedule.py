@@ -1,0 +1,167 @@
+"""Scheduling a state change without a simpy process: one event, one callback.
+
+Covers
+------
+* ``after(env, days, then, *args)``: call ``then(*args)`` ``days`` from now. One ``Timeout``
+  with the call appended as its callback.
+* ``soon(env, then, *args)``: call ``then(*args)`` at the current time, before the ordinary
+  events already due now, exactly when a process started now would run its first step. The
+  starting stock uses it so that its children start in the order they were created, after the
+  stock is complete (as their processes did).
+* ``at(env, day, then)``: call ``then()`` at simulation day ``day`` exactly (the engine's queue
+  is given the stored day, not ``now + (day - now)``, which can differ in the last bit).
+* ``arrivals(env, days, arrive)``: call ``arrive(index)`` at each arrival day; each arrival
+  schedules the next, so the engine's queue holds one pending arrival per stream.
+
+Why: a simpy process costs an ``Initialize`` event to start, a process-ended event when its
+generator returns, and a generator resume (``Process._resume``) on every event it waits for. Most
+of a child's stages are "wait d days, then decide": with a callback the wait is one event and the
+decision a plain call, which halves the engine's work per stage (see docs/performance.md, "Third
+pass"). Processes remain where a child waits for the first of several things (a care episode:
+breakdown, retry, step-down, carers leaving, exit).
+
+Simultaneous events keep simpy's order: ``Timeout`` and ``soon`` schedule like the events they
+replace (a timeout, a process's start), so a replication's event log is unchanged.
+
+The timeouts of ``after`` and ``arrivals`` are built by ``_timeout``, which does what simpy's
+``Timeout.__init__`` does (simpy is pinned, 4.1.2) without calling it: creating an instance of a
+class with a Python ``__init__`` enters the interpreter afresh from C, about 700 machine
+instructions in Python 3.11, on each of about 40,000 timeouts a replication. A call from Python
+to a Python function, such as ``_timeout`` itself, is much cheaper.
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+from typing import Callable
+
+import numpy as np
+from simpy.events import NORMAL, URGENT, Event, Timeout
+
+_new_event = object.__new__
+
+
+def _timeout(env, delay: float, value, callback: Callable) -> None:
+    """``Timeout(env, delay, value).callbacks.append(callback)``, without ``Timeout.__init__``.
+
+    The same attributes and the same entry on the engine's queue (time ``now + delay``, normal
+    priority, the next event id), so the engine cannot tell the difference.
+    """
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    event = _new_event(Timeout)
+    event.env = env
+    event.callbacks = [callback]
+    event._value = value  # noqa: SLF001 (as Timeout.__init__)
+    event._delay = delay  # noqa: SLF001
+    event._ok = True  # noqa: SLF001
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))  # noqa: SLF001
+
+
+def _call(event: Timeout) -> None:
+    then, args = event._value  # noqa: SLF001 (the timeout's own value, set by ``after``)
+    then(*args)
+
+
+def after(env, days: float, then: Callable, *args) -> None:
+    """Call ``then(*args)`` when ``days`` have passed (one timeout event).
+
+    The call travels as the timeout's value and one module-level callback makes it, rather than a
+    new closure per stage (about 33,000 a replication). It calls ``_timeout`` rather than
+    repeating its statements: a second copy of simpy's ``Timeout`` internals would save about
+    0.35% of a replication, too little to keep two copies in step.
+    """
+    _timeout(env, days, (then, args), _call)
+
+
+class _Soon(Event):
+    """An event due now with urgent priority, as simpy's own ``Initialize`` of a new process."""
+
+    def __init__(self, env, callback: Callable):
+        # As simpy.events.Initialize: triggered at creation, scheduled before ordinary events.
+        self.env = env
+        self.callbacks = [callback]
+        self._value = None
+        self._ok = True
+        env.schedule(self, URGENT)
+
+
+def soon(env, then: Callable, *args) -> None:
+    """Call ``then(*args)`` at the current time, where a process started now would first run."""
+    _Soon(env, lambda _event: then(*args))
+
+
+def at(env, day: float, then: Callable[[], None]) -> None:
+    """Call ``then()`` at simulation day ``day`` (not before now), as an ordinary event then.
+
+    What ``env.schedule`` does, with the day given rather than a delay: a ``Timeout`` set at
+    another time for a day computed earlier (``now + (day - now)``) can land an ulp away from it.
+    """
+    if day < env.now:
+        raise ValueError(f"day {day} is in the past (now {env.now})")
+    event = Event(env)
+    event._ok, event._value = True, None  # noqa: SLF001 (triggered, as a Timeout is)
+    event.callbacks.append(lambda _event: then())
+    heappush(env._queue, (day, NORMAL, next(env._eid), event))  # noqa: SLF001
+
+
+def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
+             indices: np.ndarray | None = None) -> None:
+    """Call ``arrive(index)`` at each of ``days`` (ascending); ``indices`` default to 0, 1, ...
+
+    One timeout per arrival; each arrival, once handled, schedules the next.
+    """
+    pending = iter(zip(range(len(days)) if indices is None else indices.tolist(), days.tolist()))
+
+    def next_arrival(event: Event | None = None) -> None:
+        if event is not None:
+            arrive(event._value)  # noqa: SLF001 (not the ``value`` property: a Python call)
+        upcoming = next(pending, None)
+        if upcoming is not None:
+            index, day = upcoming
+            # ``env._now`` rather than the ``now`` property (a Python call per arrival). The
+            # delay is ``day - now``, which the queue turns back into ``now + (day - now)``, as
+            # a ``Timeout`` did: keeping the arithmetic keeps every arrival's time to the bit.
+            _timeout(env, day - env._now, index, next_arrival)
+
+    next_arrival()
+
+
+def run_until(env, day: float) -> None:
+    """``env.run(until=day)``, with ``Environment.step`` written into the loop.
+
+    simpy's ``run`` calls ``step`` once per event (about 48,000 a replication), a Python call
+    each; this loop does what ``step`` does in place (simpy 4.1.2, pinned): pop the next event,
+    set the clock, run its callbacks, raise a failure nobody defused. The run stops as simpy's
+    does, at an urgent event due at ``day`` (before the ordinary events due then), which takes
+    the same place on the queue and the same event ids, so the engine cannot tell the difference.
+    """
+    if day <= env._now:  # noqa: SLF001
+        raise ValueError(f"until ({day}) must be greater than the current simulation time")
+    stop = Event(env)
+    stop._ok, stop._value = True, None  # noqa: SLF001 (triggered, as ``run`` makes it)
+    env.schedule(stop, URGENT, day - env._now)  # noqa: SLF001
+    queue = env._queue  # noqa: SLF001
+    while True:
+        try:
+            env._now, _, _, event = heappop(queue)  # noqa: SLF001
+        except IndexError:
+            raise RuntimeError(f"no scheduled events left before day {day}") from None
+        if event is stop:
+            # As simpy when its ``until`` event stops a run: the event goes back on the queue
+            # (priority -1), where a later run would resume. That takes an event id too, so the
+            # engine's event count (``next(env._eid)`` after the run) is simpy's.
+            stop.callbacks = []
+            env.schedule(stop, -1)
+            return
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):  # noqa: SLF001
+            # As ``step``: a failed event nobody handled crashes the run, with a fresh traceback.
+            error = type(event._value)(*event._value.args)  # noqa: SLF001
+            error.__cause__ = event._value  # noqa: SLF001
+            raise error
+
+
+__all__ = ["after", "at", "soon", "arrivals", "run_until"]

@@ -1,0 +1,196 @@
+"""Comparing scenarios: the library form of ``cssim compare BASELINE SCENARIO...``.
+
+Owns running several scenarios with common random numbers and writing the comparison folder; the
+differences and finance themselves are ``simulation.analysis.comparison``.
+
+Covers
+------
+- Each scenario runs into ``<out>/<scenario name>/`` (a complete run folder of the output
+  contract, as ``runner.run_experiment`` writes it), all with the same seed: replication r of
+  every scenario sees the same children, so differences are paired and tight. The scenarios share
+  one executor (``runner.run_experiments``): one pool start, and no idle workers while a
+  finished scenario's files are combined.
+- ``comparison_annual.csv`` and ``comparison_monthly.csv``: paired differences (scenario minus
+  baseline) per period and KPI with 95% t-intervals (``analysis.paired_differences``).
+- ``finance_savings_by_replication.csv``, ``finance_savings.csv`` (mean, interval, P10/P50/P90 per
+  year and measure), ``finance_spend_by_line.csv`` (2023-24 prices, and cash under
+  ``--inflation-pct``), ``finance_summary.csv`` (NPV, cumulative net saving, payback, probability
+  of a savings target) and ``comparison.json`` (what was run; files).
+- The scrutiny pack (workbook, charts, HTML report, slides) from ``simulation.reports.scrutiny_pack``.
+  On a local pool its charts are drawn on the workers (``simulation.reports.chart_tasks``), which
+  import matplotlib once they have no replication left, while this process writes the tables
+  and the workbook; the files are the same byte for byte as when drawn here.
+
+Assumptions
+-----------
+- The first scenario named is the baseline every other is compared with.
+- A scenario that fails stops the comparison; finished replications stay in ``<out>.partial``
+  and ``--resume`` continues (each scenario's run folder checks scenario, seed and years).
+- Like ``cssim run``, the folder is built as ``<out>.partial`` and moved to ``<out>`` when whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulation.analysis import finance
+from simulation.analysis.comparison import (
+    COMPARISON_FILES,
+    Comparison,
+    ComparisonParts,
+    analyse,
+    finance_summary_frame,
+)
+from simulation.records import contract
+from simulation.reports import chart_tasks
+from simulation.runs import runner
+
+#: The standard scenarios of the scrutiny pack, baseline first (``make run`` compares these; a test
+#: keeps the Makefile's list the same).
+STANDARD_SCENARIOS = (
+    "baseline", "more_early_help", "threshold_refresh", "foster_fee_uplift",
+    "recruitment_and_retention", "residential_step_down", "combined_package",
+)
+
+
+
+def write_tables(comparison: Comparison) -> list[str]:
+    """Write the comparison CSV files and ``comparison.json``; returns the file names."""
+    folder = comparison.folder
+    tables = {
+        "annual": comparison.differences_annual, "monthly": comparison.differences_monthly,
+        "savings_by_replication": comparison.savings_by_replication, "savings": comparison.savings,
+        "spend_by_line": comparison.spend_by_line,
+        "summary": finance_summary_frame(comparison.finance),
+    }
+    for key, frame in tables.items():
+        runner.write_csv_atomic(frame, folder / COMPARISON_FILES[key])
+    return [COMPARISON_FILES[key] for key in tables]
+
+
+def write_manifest(comparison: Comparison, files: list[str]) -> None:
+    """``comparison.json``: the scenarios (baseline first), seed, replications, options, files."""
+    manifest = {
+        "baseline": comparison.base.name,
+        "scenarios": [scenario.name for scenario in comparison.scenarios],
+        "seed": comparison.seed, "replications": comparison.replications, "years": comparison.years,
+        "price_base": finance.PRICE_BASE_YEAR, "discount_rate": finance.GREEN_BOOK_RATE,
+        "inflation_pct_for_cash": comparison.inflation_pct,
+        "savings_target_gbp": comparison.savings_target_gbp, "target_year": comparison.target_year,
+        "code_version": runner.code_version(),
+        "files": sorted(files + [COMPARISON_FILES["manifest"]]),
+    }
+    runner.write_atomic(comparison.folder / COMPARISON_FILES["manifest"], runner.json_text(manifest))
+
+
+class _HeadStart:
+    """``compare``'s head start on its own work, done while the workers still run replications.
+
+    Each scenario is analysed (``ComparisonParts``) as soon as its run folder is written,
+    baseline first, and on a local pool its fan chart is started (``chart_tasks.PackCharts``).
+    Any problem here and ``ok`` turns false: ``analyse`` then reads everything after the last
+    replication, as it always did, and raises the problem there.
+    """
+
+    def __init__(self, parts: ComparisonParts, pack: bool):
+        self.parts, self.pack = parts, pack
+        self.written: set[int] = set()
+        self.ok = True
+        self.charts = None
+
+    def scenario_written(self, executor, index: int) -> None:
+        """``run_experiments``' ``each_finished``: scenario ``index``'s folder is complete."""
+        self.written.add(index)
+        if not self.ok:
+            return
+        names = self.parts.names
+        try:
+            if self.pack and executor.name == "local-pool" and self.charts is None:
+                self.charts = chart_tasks.PackCharts(executor, names)
+            # Scenarios may finish out of order; they are analysed in order, baseline first.
+            while self.parts.added < len(names) and self.parts.added in self.written:
+                name = self.parts.add_next()
+                if self.charts is not None:
+                    self.charts.start_fan(name, self.parts.summaries)
+        except Exception:  # noqa: BLE001 - only a head start: analyse() redoes it and raises
+            self.ok = False
+
+
+def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
+            workers: int = 1, inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
+            target_year: str | None = None, progress: bool = False, pack: bool = True,
+            scheduler: str | None = None) -> Comparison:
+    """Run scenarios with common random numbers and compare each with the first.
+
+    Parameters
+    ----------
+    scenarios : list of Scenario
+        Baseline first; names must differ.
+    replications, seed, years, workers
+        As for ``runner.run_experiment``; the same seed for every scenario.
+    out_dir : path
+        The comparison folder (absent or empty).
+    inflation_pct, savings_target_gbp, target_year
+        See ``analyse``.
+    progress : bool
+        One progress bar over all the scenarios' replications.
+    pack : bool
+        Also write the workbook, charts, HTML report and slides.
+    scheduler : str, optional
+        Dask scheduler for the replications (as for ``cssim run --scheduler``).
+
+    Returns
+    -------
+    Comparison
+    """
+    names = [scenario.name for scenario in scenarios]
+    if len(names) < 2:
+        raise ValueError("compare needs a baseline and at least one other scenario")
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must differ, got {names}")
+    if target_year is not None and not contract.is_financial_year(target_year):
+        raise ValueError(f"target year must look like FY2027-28, got {target_year!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folders = [out_dir / scenario.name for scenario in scenarios]
+    head_start = _HeadStart(ComparisonParts(out_dir, names, inflation_pct, savings_target_gbp,
+                                            target_year), pack)
+    finished = {}
+
+    def finish_comparison(executor, _summaries) -> None:
+        """The comparison's own files, while the executor is still open: on a local pool the
+        workers draw the pack's charts while this process writes the tables and the workbook."""
+        if head_start.ok:
+            comparison = head_start.parts.comparison(scenarios, seed=seed,
+                                                     replications=replications, years=years)
+        else:
+            comparison = analyse(out_dir, scenarios, seed=seed, replications=replications,
+                                 years=years, inflation_pct=inflation_pct,
+                                 savings_target_gbp=savings_target_gbp, target_year=target_year)
+        charts_on_pool = None
+        if pack and executor.name == "local-pool":
+            charts_on_pool = head_start.charts if head_start.ok else None
+            if charts_on_pool is None:
+                charts_on_pool = chart_tasks.PackCharts(executor, names)
+            charts_on_pool.start_rest(comparison)
+        files = write_tables(comparison)
+        if pack:
+            from simulation.reports.scrutiny_pack import write_pack
+            files += write_pack(comparison, charts_on_pool=charts_on_pool)
+        write_manifest(comparison, files)
+        finished["comparison"] = comparison
+
+    results = runner.run_experiments(scenarios, replications=replications, seed=seed, years=years,
+                                     workers=workers, out_dirs=folders,
+                                     resume=[folder.exists() for folder in folders],
+                                     progress=progress, scheduler=scheduler,
+                                     warm_up=chart_tasks.warm_up_pack if pack else None,
+                                     then=finish_comparison,
+                                     each_finished=head_start.scenario_written)
+    comparison = finished["comparison"]
+    comparison.problems = [f"{result.scenario_name}: {problem}" for result in results
+                           for problem in result.problems]
+    return comparison
+
+
+__all__ = ["STANDARD_SCENARIOS", "compare", "write_manifest", "write_tables"]

@@ -1,0 +1,30 @@
+"""Scenario section ``[finance]``: price-base figures the finance views and checks use.
+
+Imported by ``simulation.scenario.schema`` (which registers the section in ``Scenario``); kept apart so
+the shared parameters module only gains one import and one line. The model never reads this
+section: it holds the conversions between price bases that comparisons with cash figures need,
+in the scenario file where a finance officer reads every other money assumption.
+
+Covers
+------
+* ``gdp_deflator_2023_24_to_2024_25_multiplier``: 2024-25 prices per 2023-24 price (HM Treasury
+  GDP deflator, 2024-25 index / 2023-24 index). Model spend is in 2023-24 prices; the calibration
+  multiplies it by this factor before setting it beside the 2024-25 RO3 outturn (cash), so the
+  top-down spend check is made in 2024-25 prices (see ``simulation.calibration.build_targets``).
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from simulation.scenario.fields import Positive
+
+
+class Finance(BaseModel):
+    """Price-base conversions (no simulation effect)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    gdp_deflator_2023_24_to_2024_25_multiplier: Positive
+
+
+__all__ = ["Finance"]
