@@ -3,20 +3,17 @@
 import datetime as dt
 import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:  # `calibration` is not an installed package; import it from the clone
-    sys.path.insert(0, str(REPO_ROOT))
-
-from simulation.calibration import face_validity  # noqa: E402
-from simulation.records import actuals  # noqa: E402
+from simulation.calibration import face_validity
+from simulation.records import actuals
 from simulation.reports import run_charts
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 STOCK_LEVELS = {  # roughly Southend's 31 March 2023 position, for a synthetic run
     "cla": 310.0, "cla_rate_per_10k": 81.0, "cp_plans_open": 112.0, "cp_rate_per_10k": 29.3,

@@ -32,7 +32,7 @@ Every household event goes to the log with the household id in the ``child_id`` 
 ``HOUSEHOLD_ID_BASE``): ``household_approved`` (value: beds; detail ``initial`` for the starting
 supply), ``household_deregistered`` (value: beds), ``fostering_enquiry``,
 ``fostering_application``; and per child ``foster_bed_taken`` / ``foster_bed_freed`` (value: the
-household id). ``placement_metrics`` derives the KPIs from them.
+household id). ``simulation.kpis.placements`` derives the KPIs from them.
 
 Assumptions
 -----------

@@ -19,7 +19,7 @@ Covers
 * Each search takes exactly four uniforms (needs, agency, home, supported) from the child's own
   ``placement.search`` stream, whatever the path, so a child's later searches line up across
   scenarios (common random numbers).
-* Weekly prices of bought placements, uprated to 2023-24 prices, for ``placement_metrics``.
+* Weekly prices of bought placements, uprated to 2023-24 prices, for ``simulation.kpis.placements``.
 
 Every step down the search order that was not the child's need is logged as
 ``placement_fallback`` with detail ``wanted>got``.

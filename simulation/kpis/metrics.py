@@ -312,7 +312,7 @@ class KpiBuilder:
         self.referral_flows()
         self.protection_flows()
         self.care_flows()
-        add_workforce_kpis(self)  # workforce, allocation and staff spend (workforce_metrics)
+        add_workforce_kpis(self)  # workforce, allocation and staff spend (kpis.workforce)
         add_intervention_spend(self)
         add_placement_kpis(self)
         self.spend_total()
