@@ -11,7 +11,7 @@ Covers
   one executor (``runner.run_experiments``): one pool start, and no idle workers while a
   finished scenario's files are combined.
 - ``comparison_annual.csv`` and ``comparison_monthly.csv``: paired differences (scenario minus
-  baseline) per period and KPI with 95% t-intervals (``analysis.paired_differences``).
+  baseline) per period and KPI with 95% t-intervals (``simulation.analysis.summaries.paired_differences``).
 - ``finance_savings_by_replication.csv``, ``finance_savings.csv`` (mean, interval, P10/P50/P90 per
   year and measure), ``finance_spend_by_line.csv`` (2023-24 prices, and cash under
   ``--inflation-pct``), ``finance_summary.csv`` (NPV, cumulative net saving, payback, probability
@@ -26,7 +26,8 @@ Assumptions
 - The first scenario named is the baseline every other is compared with.
 - A scenario that fails stops the comparison; finished replications stay in ``<out>.partial``
   and ``--resume`` continues (each scenario's run folder checks scenario, seed and years).
-- Like ``cssim run``, the folder is built as ``<out>.partial`` and moved to ``<out>`` when whole.
+- ``cssim compare`` (``simulation.cli.compare``) builds the folder as ``<out>.partial`` and moves
+  it to ``<out>`` when whole, as ``cssim run`` does.
 """
 
 from __future__ import annotations
@@ -51,7 +52,6 @@ STANDARD_SCENARIOS = (
     "baseline", "more_early_help", "threshold_refresh", "foster_fee_uplift",
     "recruitment_and_retention", "residential_step_down", "combined_package",
 )
-
 
 
 def write_tables(comparison: Comparison) -> list[str]:

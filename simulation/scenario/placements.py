@@ -121,8 +121,6 @@ class PlacementMarket(_Section):
         return self.weekly_price_gbp.value[placement] * self.price_uprating_to_2023_24.value[placement]
 
 
-
-
 # --- the fee and support levers' paths (read by the engine and by the spend KPIs) -------------
 def lever_share(day: float, starts_after_months: float, phase_in_months: float) -> float:
     """How much of a lever applies on ``day``: 0 before its start, rising linearly to 1."""
