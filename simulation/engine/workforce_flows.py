@@ -34,14 +34,18 @@ import datetime as dt
 import math
 
 from simulation.engine.entities import Post, SocialWorker
-from simulation.scenario.vocabulary import ALL_TEAMS, CASE_HOLDING_TEAMS, NON_CASE_HOLDING
+from simulation.scenario.vocabulary import (
+    ALL_TEAMS,
+    CASE_HOLDING_TEAMS,
+    EMPLOYED_KINDS,
+    NON_CASE_HOLDING,
+)
 
 POST_ID_BASE = 80_000_000
 WORKER_ID_BASE = 90_000_000
 LEVER_POST_ID = 5_000
 MAX_OCCUPANTS = 1_000
 VACANCY_DRAWS = 40  # uniforms per vacancy: 1 cover decision, then campaigns and locum delays
-EMPLOYED_KINDS = ("employed", "asye")
 
 
 def month_starts(start: dt.date, horizon_days: float) -> list[float]:

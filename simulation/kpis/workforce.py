@@ -32,10 +32,8 @@ import numpy as np
 import pandas as pd
 
 from simulation.kpis.intervals import count_open
-from simulation.scenario.vocabulary import CASE_HOLDING_TEAMS
-
-EMPLOYED_KINDS = ("employed", "asye")
-MONTH_DAYS = 365.25 / 12
+from simulation.records.calendar import DAYS_PER_MONTH
+from simulation.scenario.vocabulary import CASE_HOLDING_TEAMS, EMPLOYED_KINDS
 
 
 def open_sum(starts: np.ndarray, ends: np.ndarray, weights: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -201,7 +199,7 @@ def add_staff_spend(builder, spells: pd.DataFrame, wf, levers) -> None:
     retention = levers.retention
     retention_day = float((retention.start_date.value - start_date).days)
     middle = (edges[:-1] + edges[1:]) / 2
-    phase = retention.phase_in_months.value * MONTH_DAYS
+    phase = retention.phase_in_months.value * DAYS_PER_MONTH
     ramp = np.where(middle < retention_day, 0.0,
                     1.0 if phase <= 0 else np.clip((middle - retention_day) / max(phase, 1e-9), 0.0, 1.0))
     retention_cost = retention.payment_gbp_per_fte_per_year.value / 365.0 * permanent_days * ramp

@@ -34,9 +34,11 @@ from typing import Callable
 
 import numpy as np
 
+from simulation.records.calendar import DAYS_PER_MONTH
 from simulation.scenario.interventions import LEVER_TARGETS
 
-MONTH_DAYS = 365.25 / 12
+#: A month of a lever's phase-in: a twelfth of the model's year (``records.calendar``).
+MONTH_DAYS = DAYS_PER_MONTH
 
 
 @dataclass(frozen=True)

@@ -29,3 +29,5 @@ AGE_BAND_BOUNDS = {"0-4": (0.0, 5.0), "5-9": (5.0, 10.0), "10-15": (10.0, 16.0),
 CASE_HOLDING_TEAMS = ("assessment", "family_support", "children_in_care")
 NON_CASE_HOLDING = "non_case_holding"
 ALL_TEAMS = (*CASE_HOLDING_TEAMS, NON_CASE_HOLDING)
+#: Kinds of social worker employed by the council (the census's ``sw_fte``); the other kind is agency.
+EMPLOYED_KINDS = ("employed", "asye")
