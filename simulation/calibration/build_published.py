@@ -17,8 +17,10 @@ What is kept
   (``Statistical neighbours (SN2021 group, mean)``), renamed to the short labels in ``AREAS``.
 - Measures: those in ``MEASURES`` (referrals, s.47, ICPCs, children in need, child protection
   and CP plans open at 31 March by time on plan, children looked after, placement shares, distance, stability, reasons for ceasing care).
-- Years: the financial years 2018-19 to 2022-23 (labels ``YYYY-YY``, year ending 31 March); for
-  the workforce census (caseloads), 30 September 2018 to 2022 (labels ``30 Sep YYYY``).
+- Years: the financial years 2018-19 to 2023-24 (labels ``YYYY-YY``, year ending 31 March); for
+  the workforce census (caseloads), 30 September 2018 to 2023 (labels ``30 Sep YYYY``). The year
+  2023-24 and the September 2023 census come from ``southend_public_figures_2023_24.csv`` beside
+  the source (read when present).
 
 Columns: ``area, measure, year, value, unit, source_title, source_url, notes``. DfE suppresses
 small counts ("c", 1-5 children): such cells keep their row with an empty ``value`` and
@@ -48,9 +50,12 @@ AREAS = {
     "Statistical neighbours (SN2021 group, mean)": "SN2021 mean",
 }
 
-YEARS = ("2018-19", "2019-20", "2020-21", "2021-22", "2022-23")
+YEARS = ("2018-19", "2019-20", "2020-21", "2021-22", "2022-23", "2023-24")
 #: The workforce census is taken at 30 September; these dates fall in the same financial years.
-WORKFORCE_YEARS = ("30 Sep 2018", "30 Sep 2019", "30 Sep 2020", "30 Sep 2021", "30 Sep 2022")
+WORKFORCE_YEARS = ("30 Sep 2018", "30 Sep 2019", "30 Sep 2020", "30 Sep 2021", "30 Sep 2022",
+                   "30 Sep 2023")
+#: The latest year's figures, in a file of their own beside the source.
+LATEST_SOURCE_NAME = "southend_public_figures_2023_24.csv"
 
 MEASURES = (
     # front door
@@ -138,33 +143,42 @@ def _clean_value(text: str) -> tuple[str, str]:
 
 
 def build_rows(source: Path) -> list[dict[str, str]]:
-    """The kept rows of ``source``, cleaned and sorted."""
-    with source.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        rows = []
-        for row in reader:
-            if (row["area"] not in AREAS or row["measure"] not in MEASURES
-                    or row["year"] not in YEARS + WORKFORCE_YEARS):
-                continue
-            value, note = _clean_value(row["value"])
-            if not note and row.get("verified", "").strip().lower() == "no":
-                detail = " ".join((row.get("notes") or "").split())
-                note = f"derived: {detail}" if detail else "derived"
-            rows.append({
-                "area": AREAS[row["area"]],
-                "measure": row["measure"],
-                "year": row["year"],
-                "value": value,
-                "unit": row["unit"],
-                "source_title": row["source_title"],
-                "source_url": row["source_url"],
-                "notes": note,
-            })
+    """The kept rows of ``source`` (and of the latest year's file beside it), cleaned and sorted."""
+    sources = [source] + [path for path in (source.with_name(LATEST_SOURCE_NAME),)
+                          if path.is_file() and path != source]
+    rows, seen = [], set()
+    for path in sources:
+        with path.open(newline="", encoding="utf-8") as handle:
+            _keep_rows(csv.DictReader(handle), rows, seen)
     order = {name: index for index, name in enumerate(MEASURES)}
     area_order = {name: index for index, name in enumerate(AREAS.values())}
     year_order = {label: index for index, label in enumerate(YEARS + WORKFORCE_YEARS)}
     rows.sort(key=lambda r: (order[r["measure"]], area_order[r["area"]], year_order[r["year"]]))
     return rows
+
+
+def _keep_rows(reader, rows: list[dict[str, str]], seen: set) -> None:
+    """Append the kept rows of ``reader``; a (area, measure, year) already kept is not repeated."""
+    for row in reader:
+        if (row["area"] not in AREAS or row["measure"] not in MEASURES
+                or row["year"] not in YEARS + WORKFORCE_YEARS
+                or (row["area"], row["measure"], row["year"]) in seen):
+            continue
+        seen.add((row["area"], row["measure"], row["year"]))
+        value, note = _clean_value(row["value"])
+        if not note and row.get("verified", "").strip().lower() == "no":
+            detail = " ".join((row.get("notes") or "").split())
+            note = f"derived: {detail}" if detail else "derived"
+        rows.append({
+            "area": AREAS[row["area"]],
+            "measure": row["measure"],
+            "year": row["year"],
+            "value": value,
+            "unit": row["unit"],
+            "source_title": row["source_title"],
+            "source_url": row["source_url"],
+            "notes": note,
+        })
 
 
 def render(rows: list[dict[str, str]], columns=COLUMNS) -> str:

@@ -4,9 +4,10 @@ Usage
 -----
     python -m simulation.calibration.build_targets [--source PATH] [--out PATH]
 
-``--source`` defaults to ``../shared/data/southend_public_figures.csv`` (as
-``simulation.calibration.build_published``); the output is committed, so a clone without ``../shared`` can
-still calibrate. This script is the only way the file is written.
+``--source`` defaults to ``../shared/data/southend_public_figures.csv`` and the file beside it for
+2023-24 (``southend_public_figures_2023_24.csv``, read too when present; as
+``simulation.calibration.build_published``); the output is committed, so a clone without
+``../shared`` can still calibrate. This script is the only way the file is written.
 
 What a row is
 -------------
@@ -20,16 +21,19 @@ is_model_input, role, model_expr, model_when, measure, label``.
 - ``model_when``: ``fy`` (the first complete financial year of a run: its flows, and stocks at its
   31 March), ``sep`` or ``nov`` (the month end of 30 September / 30 November in that year; the
   workforce census and the November 2022 deep dive).
-- ``role``: ``input`` (a starting stock, population or census figure the scenario starts from:
-  never counted as a hit), ``target`` (counted in the hit rate), or ``check`` (compared and
-  reported, not counted: figures outside the 2020-2023 window, the deep-dive figures quoted
-  second-hand, and the 2024-25 spend outturn, a top-down check of unit costs).
+- ``role``: ``input`` (the population, which every run is given: never counted as a hit),
+  ``target`` (a published year the model may be compared with; which years a fit counts is
+  ``calibrate.current_regime``'s rule, the latest two), or ``check`` (compared and reported, not
+  counted: the deep-dive figures quoted second-hand, and the 2024-25 spend outturn, a top-down
+  check of unit costs). Stocks at 31 March are targets, not inputs, though a run starts from
+  one: the model's typical year, one to three years on, should hold the level a status-quo
+  projection starts from, and a drift away from it (CP plans rising from 112 to 130) is a miss.
   ``is_model_input`` is ``role == "input"``.
 
 Tolerance rule (one rule, stated in ``tolerance_rule`` on every row)
 --------------------------------------------------------------------
 - Counts: the larger of two Poisson standard errors of the count, ``2*sqrt(N)``, and half the
-  range of the published series over the years ending March 2019 to 2023 (September 2018-2022
+  range of the published series over the years ending March 2019 to 2024 (September 2018-2023
   for the workforce census): the year-to-year variation the model is not asked to reproduce.
 - Rates per 10,000 (and FTE ratios): the same on the rate, ``2*rate/sqrt(N)`` with ``N`` the
   count behind it, or half the range of the rate.
@@ -59,13 +63,15 @@ from simulation.calibration.price_base import in_2024_25_prices
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "southend_public_figures.csv"
+#: The year to 31 March 2024 and the September 2023 census, in a file of its own beside the source.
+LATEST_SOURCE_NAME = "southend_public_figures_2023_24.csv"
 DEFAULT_OUT = REPO_ROOT / "calibration" / "targets.csv"
 AREA = "Southend-on-Sea"
 
 #: The calibration window, and the wider window the tolerance's half range is taken over.
-YEARS = ("2019-20", "2020-21", "2021-22", "2022-23")
+YEARS = ("2019-20", "2020-21", "2021-22", "2022-23", "2023-24")
 RANGE_YEARS = ("2018-19",) + YEARS
-CENSUS = ("30 Sep 2019", "30 Sep 2020", "30 Sep 2021", "30 Sep 2022")
+CENSUS = ("30 Sep 2019", "30 Sep 2020", "30 Sep 2021", "30 Sep 2022", "30 Sep 2023")
 RANGE_CENSUS = ("30 Sep 2018",) + CENSUS
 MIN_PCT_TOLERANCE = 2.0
 SPEND_TOLERANCE_SHARE = 0.10
@@ -95,8 +101,9 @@ class Spec:
     scale: float = 1.0             # published unit -> model unit (GBP thousands -> GBP)
 
 
-STOCK_INPUTS = ("2021-22", "2022-23")  # 31 March 2022 and 2023 stocks start the runs
-CENSUS_INPUTS = ("30 Sep 2022",)      # the baseline's workforce starts from this census
+# Stocks and censuses a run starts from are targets all the same (see the module notes).
+STOCK_INPUTS: tuple[str, ...] = ()
+CENSUS_INPUTS: tuple[str, ...] = ()
 
 SPECS: tuple[Spec, ...] = (
     Spec("referrals", ("referrals_in_year",), "count", "Referrals"),
@@ -218,7 +225,7 @@ CHECKS: tuple[tuple[Spec, str], ...] = (
 )
 
 #: Population: an input of every run (ONS mid-year estimates).
-POPULATION_YEARS = ("mid-2019", "mid-2020", "mid-2021", "mid-2022")
+POPULATION_YEARS = ("mid-2019", "mid-2020", "mid-2021", "mid-2022", "mid-2023")
 
 
 def read_source(path: Path) -> dict[tuple[str, str], dict]:
@@ -265,13 +272,13 @@ def tolerance(spec: Spec, table, value: float, year: str) -> tuple[float, str]:
     series = [v for v in (_value(table, spec.measures, y)[0] for y in years) if v is not None]
     half_range = (max(series) - min(series)) / 2 if len(series) > 1 else 0.0
     if spec.kind == "pct":
-        return max(half_range, MIN_PCT_TOLERANCE), "pct: max(half range 2019-2023, 2 points)"
+        return max(half_range, MIN_PCT_TOLERANCE), "pct: max(half range 2019-2024, 2 points)"
     if spec.kind == "count":
         poisson = 2 * math.sqrt(max(value, 0.0))
-        return max(poisson, half_range), "count: max(2*sqrt(N), half range 2019-2023)"
+        return max(poisson, half_range), "count: max(2*sqrt(N), half range 2019-2024)"
     count = _value(table, (spec.count_measure,), year)[0] if spec.count_measure else None
     poisson = 2 * value / math.sqrt(count) if count else 0.0
-    return max(poisson, half_range), "rate: max(2*rate/sqrt(N), half range 2019-2023)"
+    return max(poisson, half_range), "rate: max(2*rate/sqrt(N), half range 2019-2024)"
 
 
 def _row(spec: Spec, table, year: str, role: str) -> dict | None:
@@ -301,6 +308,9 @@ def _row(spec: Spec, table, year: str, role: str) -> dict | None:
 def build(source: Path) -> list[dict]:
     """All target rows, in a fixed order (specs, then years; checks; population inputs)."""
     table = read_source(source)
+    latest = source.with_name(LATEST_SOURCE_NAME)
+    if latest.is_file():
+        table.update(read_source(latest))
     rows = []
     for spec in SPECS:
         for year in (CENSUS if spec.census else YEARS):

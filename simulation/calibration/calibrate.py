@@ -12,9 +12,9 @@ Method in plain words
 - Each target is read from a replication's KPIs with its ``model_expr`` at its ``model_when``:
   ``fy`` is a complete financial year of the run (flows in it, stocks at its 31 March);
   ``sep``/``nov`` the month end of 30 September / 30 November in that year.
-- The model's "typical year" is the mean of its years 2 and 3 (``COMPARED_YEARS``; April 2024
-  to March 2026 for the baseline, which starts on 1 April 2023), and it is compared with every
-  published year 2019-20 to 2022-23: the model is a status-quo projection, and a target is hit
+- The model's "typical year" is the mean of its years 2 and 3 (``COMPARED_YEARS``; April 2025
+  to March 2027 for the baseline, which starts on 1 April 2024), and it is compared with each
+  counted published year (``current_regime``): the model is a status-quo projection, and a target is hit
   when the simulated mean is within the target's tolerance (which includes half the published
   range, the year-to-year variation the model is not asked to reproduce).
 - Why not the first year: it is a warm-up. The run starts from the published 31 March 2023
@@ -24,8 +24,13 @@ Method in plain words
   year 1, 21-23 in years 2-3; with the values fitted on year 1, the foster share went from 71%
   in year 1 to 73-74.5% from year 2). A fit that saw only year 1 could not see those
   movements. Years 2-3 are averaged (not one year) so that each replication's figure is
-  steadier. The one-year-ahead validation (``calibration_report.run_validation``) is a
-  projection from a published stock and keeps the first year.
+  steadier. The rolling-origin validation (``rolling_origin``) is a projection from a
+  published stock and keeps the first year.
+- **The current regime** (``current_regime``): a fit on the data to year Y counts the targets of
+  Y and Y-1 only (the census of September in each), the latest twice in the fit's loss
+  (``RECENCY_WEIGHTS``); earlier years are reported as checks, later ones are not shown to the
+  fit at all. The baseline describes the service as it is now, not a four-year average: in
+  2023-24 Southend's referrals were 1,589, against 2,050-2,721 in 2019-23.
 - ``distance`` = mean over counted targets of ``((simulated mean - published) / tolerance)**2``;
   ``hit_rate`` = share of counted targets (``role == "target"``; never inputs or checks) with
   ``|simulated mean - published| <= tolerance``.
@@ -85,7 +90,56 @@ FIT_PARAMETERS: tuple[str, ...] = (
 )
 
 
+#: The published years a fit counts, oldest first, and each one's weight in the fit's loss:
+#: the year before the last, and the last (which counts twice). See ``current_regime``.
+RECENCY_WEIGHTS: tuple[float, ...] = (1.0, 2.0)
+#: The last published financial year (and so the baseline's fit: data to 31 March 2024).
+LATEST_YEAR = "2023-24"
+
+
 # ----------------------------------------------------------------------------- targets
+def financial_years_to(last_year: str, count: int) -> list[str]:
+    """The ``count`` financial years ending with ``last_year`` ("2023-24"), oldest first."""
+    first = int(last_year[:4])
+    return [f"{year}-{(year + 1) % 100:02d}" for year in range(first - count + 1, first + 1)]
+
+
+def current_regime(targets: pd.DataFrame, last_year: str = LATEST_YEAR) -> pd.DataFrame:
+    """The targets of a fit on the data to ``last_year``: the current regime's years counted.
+
+    Counted (``role == "target"``) are the financial years of ``RECENCY_WEIGHTS`` ending with
+    ``last_year`` and the workforce censuses of 30 September inside them, each with its weight in
+    the ``weight`` column; targets of earlier years become checks (compared, not counted);
+    periods after ``last_year`` (and checks dated later) are dropped, so a fit on the data to
+    March 2022 sees nothing of 2022-23.
+    """
+    years = financial_years_to(last_year, len(RECENCY_WEIGHTS))
+    weight_of = {year: weight for year, weight in zip(years, RECENCY_WEIGHTS)}
+    weight_of.update({f"30 Sep {year[:4]}": weight for year, weight in zip(years, RECENCY_WEIGHTS)})
+    last_start = int(last_year[:4])
+    kept = []
+    for row in targets.itertuples(index=False):
+        start = _period_start(row.period)
+        if start is not None and start > last_start:
+            continue  # after the data the fit may see
+        kept.append(row._asdict())
+    frame = pd.DataFrame(kept, columns=targets.columns)
+    counted = frame["period"].isin(weight_of)
+    older = (frame["role"] == "target") & ~counted
+    frame.loc[older, "role"] = "check"
+    frame["weight"] = frame["period"].map(weight_of).fillna(1.0).astype(float)
+    return frame.reset_index(drop=True)
+
+
+def _period_start(period: str) -> int | None:
+    """The first calendar year of a period ("2023-24" -> 2023, "30 Sep 2023" -> 2023,
+    "mid-2022" -> 2022, "2022 (c. Nov 2022)" -> 2022); ``None`` if it has no year."""
+    for word in period.replace("-", " ").replace("(", " ").split():
+        if word.isdigit() and len(word) == 4:
+            return int(word)
+    return None
+
+
 def load_targets(path: Path | str = TARGETS_CSV) -> pd.DataFrame:
     """The targets file with typed columns (``value``, ``tolerance`` float; ``is_model_input`` bool)."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -256,7 +310,8 @@ def outside_tolerance(z: np.ndarray, margin: np.ndarray | float = 0.0) -> np.nda
     return np.sign(z) * np.maximum(0.0, np.abs(z) - (1.0 - np.asarray(margin, dtype=float)))
 
 
-def robust_loss(z: np.ndarray, margin: np.ndarray | float = 0.0) -> float:
+def robust_loss(z: np.ndarray, margin: np.ndarray | float = 0.0,
+                weights: np.ndarray | float = 1.0) -> float:
     """``sum(2 * (sqrt(1 + e**2) - 1))`` of ``e = outside_tolerance(z, margin)`` (scipy's
     ``soft_l1`` with a scale of one tolerance); the fit minimises it (``fit_loss``).
 
@@ -265,13 +320,15 @@ def robust_loss(z: np.ndarray, margin: np.ndarray | float = 0.0) -> float:
     census year the workforce started far from) pulls on the fit less than a squared gap would.
     """
     excess = outside_tolerance(z, margin)
-    return float(np.sum(2.0 * (np.sqrt(1.0 + excess ** 2) - 1.0)))
+    return float(np.sum(np.asarray(weights, dtype=float) * 2.0 * (np.sqrt(1.0 + excess ** 2) - 1.0)))
 
 
 def fit_loss(table: pd.DataFrame) -> float:
     """The fit's objective for one evaluation: ``robust_loss`` of the counted gaps, each target's
-    dead zone narrowed by its ``noise_margins``."""
-    return robust_loss(counted_gaps(table), noise_margins(table))
+    dead zone narrowed by its ``noise_margins``, weighted by recency (``current_regime``)."""
+    weights = (table.loc[table["role"] == "target", "weight"].to_numpy(float)
+               if "weight" in table else 1.0)
+    return robust_loss(counted_gaps(table), noise_margins(table), weights)
 
 
 def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:
@@ -337,7 +394,8 @@ def current_values(scenario_path: Path, names: tuple[str, ...] = FIT_PARAMETERS)
     return {name: parameter_sets.get_value(data, name) for name in names}
 
 
-__all__ = ["COMPARED_YEARS", "FIT_PARAMETERS", "TARGETS_CSV", "Evaluation", "compared", "counted_gaps",
+__all__ = ["COMPARED_YEARS", "FIT_PARAMETERS", "LATEST_YEAR", "RECENCY_WEIGHTS", "TARGETS_CSV",
+           "Evaluation", "compared", "counted_gaps", "current_regime", "financial_years_to",
            "current_values", "distance_and_hits", "evaluate", "fit_loss", "load_targets",
            "noise_margins", "outside_tolerance", "parameter_range", "robust_loss", "score",
            "simulate_targets", "target_values", "with_values"]

@@ -135,7 +135,10 @@ def validation_chart(validation: pd.DataFrame, path: Path) -> str | None:
     reach = max(1.5, float(np.nanmax(np.abs(z))) * 1.05)
     axis.set_xlim(-reach, reach)
     axis.set_xlabel("error in tolerances: (projected mean - published) / tolerance", fontsize=8)
-    axis.set_title("One-year-ahead validation: 2022-23 projected from 31 March 2022", fontsize=10)
+    periods = sorted(set(rows["period"]) - {period for period in rows["period"] if period.startswith("30 Sep")})
+    origin = rows["origin"].iloc[0] if "origin" in rows else "the year before"
+    axis.set_title(f"Rolling-origin validation: {', '.join(periods)} projected from {origin}, "
+                   "published referrals given", fontsize=10)
     axis.grid(axis="x", alpha=0.3)
     axis.legend(handles=[plt.Rectangle((0, 0), 1, 1, color="0.88", label="±1 tolerance"),
                          plt.Rectangle((0, 0), 1, 1, color=HIT, label="within tolerance"),

@@ -9,11 +9,11 @@ prints a Markdown report of two tables:
 
 1. **Flows in the first financial year** of the run (referrals, the referral rate, re-referral %,
    s.47 enquiries, ICPCs, CP plans started, children starting and ceasing to be looked after)
-   beside the published 2022-23 values.
+   beside the published 2023-24 values.
 2. **Stocks at 31 March** at the end of year 1 and of the last year (children in need, CP plans,
    children looked after, each also per 10,000; placement mix shares; % placed outside the
    authority, % over 20 miles from home, % with 3+ placements in the year) beside the published
-   31 March 2023 values; and the social worker caseload beside the census at 30 September 2022.
+   31 March 2024 values; and the social worker caseload beside the census at 30 September 2023.
 
 This is a check of face validity, not a calibration: the model has not been fitted to these
 figures (the calibration issue does that). It says where the baseline sits and by how much.
@@ -21,7 +21,7 @@ figures (the calibration issue does that). It says where the baseline sits and b
 Tolerance rule (stated once here; the tables quote the tolerance used in each row)
 -----------------------------------------------------------------------------------
 - **Counts**: the larger of two Poisson standard errors of the published count, ``2*sqrt(N)``,
-  and half the range of the published 2018-19 to 2022-23 series (year-to-year variation the
+  and half the range of the published 2018-19 to 2023-24 series (year-to-year variation the
   model is not asked to reproduce).
 - **Rates** (per 10,000, or cases per FTE): the same rule on the rate: ``2*rate/sqrt(N)`` with
   ``N`` the count behind it (children, or cases held), or half the range of the published rates.
@@ -45,7 +45,7 @@ import pandas as pd
 
 from simulation.records import actuals
 
-PUBLISHED_YEAR = "2022-23"
+PUBLISHED_YEAR = "2023-24"
 MIN_PCT_TOLERANCE = 2.0
 
 
@@ -58,7 +58,7 @@ class Row:
     kind: str  # "count", "rate" (per 10,000, or cases per FTE) or "pct"
     count_kpi: str | None = None  # for a rate: the KPI (or published measure) whose count gives N
     placement_group: str | None = None  # for a placement share: the DfE group
-    published_year: str = PUBLISHED_YEAR  # the workforce census is dated "30 Sep 2022"
+    published_year: str = PUBLISHED_YEAR  # the workforce census is dated "30 Sep 2023"
 
 
 FLOW_ROWS = (
@@ -91,8 +91,8 @@ STOCK_ROWS = (
     Row("Placed outside Southend (%)", "cla_out_of_area_pct", "pct"),
     Row("Placed over 20 miles from home (%)", "cla_over_20_miles_pct", "pct"),
     Row("3 or more placements in the year (%)", "cla_3plus_placements_pct", "pct"),
-    Row("Social worker caseload, cases per case-holding FTE (published: 30 Sep 2022)",
-        "sw_caseload_mean", "rate", count_kpi="sw_cases_held", published_year="30 Sep 2022"),
+    Row("Social worker caseload, cases per case-holding FTE (published: 30 Sep 2023)",
+        "sw_caseload_mean", "rate", count_kpi="sw_cases_held", published_year="30 Sep 2023"),
 )
 
 #: Known structural causes of a gap, by (kpi, "above"/"below"); appended to the verdict.
@@ -100,9 +100,9 @@ REASONS: dict[tuple[str, str], str] = {
     ("rereferral_pct", "below"): "the model counts a re-referral only for returns it generates "
     "itself, or for stock children with a referral dated in the last year",
     ("cla_ceased", "below"): "exits other than at 18 are a constant hazard tuned to a ~3-year mean "
-    "episode, not to the 2022-23 count",
+    "episode, not to the 2023-24 count",
     ("cla_started", "above"): "care entries come from assumed care shares of assessment, CIN and "
-    "CP plan endings plus assumed direct entries, not fitted to the 2022-23 count",
+    "CP plan endings plus assumed direct entries, not fitted to the 2023-24 count",
     ("placement_foster", "above"): "the assumed placement-choice tables settle near 80% foster, "
     "above the 73% starting mix, and the 16+ share falls as the older starting stock leaves care",
     ("placement_supported", "below"): "the starting stock's 16-17 year olds leave at 18 faster "
@@ -143,7 +143,7 @@ def tolerance(row: Row) -> float:
 
 
 def published_value(row: Row) -> float:
-    """Southend's published figure for ``row`` (2022-23 flows; stocks at 31 March 2023)."""
+    """Southend's published figure for ``row`` (2023-24 flows; stocks at 31 March 2024)."""
     return float(_published_series(row).get(row.published_year, float("nan")))
 
 
@@ -209,7 +209,7 @@ def financial_years(summary: pd.DataFrame) -> list[str]:
 
 
 def flow_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """First-financial-year flows beside 2022-23 (one row per measure, display-ready columns)."""
+    """First-financial-year flows beside 2023-24 (one row per measure, display-ready columns)."""
     years = financial_years(summary)
     if not years:
         raise ValueError("kpis_summary.csv has no complete financial year (run at least a year)")
@@ -234,7 +234,7 @@ def _march_label(financial_year: str) -> str:
 
 
 def stock_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """31 March stocks at the end of year 1 and the last year beside 31 March 2023."""
+    """31 March stocks at the end of year 1 and the last year beside 31 March 2024."""
     years = financial_years(summary)
     if not years:
         raise ValueError("kpis_summary.csv has no complete financial year (run at least a year)")
@@ -242,7 +242,7 @@ def stock_table(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for row in STOCK_ROWS:
         published, tol = published_value(row), tolerance(row)
-        record = {"Measure": row.label, "Published 31 Mar 2023": _fmt(published, row),
+        record = {"Measure": row.label, "Published 31 Mar 2024": _fmt(published, row),
                   "_kpi": row.kpi, "_published": published, "_tolerance": tol}
         gaps = []
         for index, year in enumerate(chosen):
@@ -299,13 +299,13 @@ def render(summary: pd.DataFrame, manifest: dict | None = None) -> str:
         f"Scenario `{name}` ({', '.join(about)}). Model columns: mean over replications, with the "
         "10th-90th percentiles of replications in brackets (placement shares: ratio of mean counts). "
         "Tolerance: the larger of 2 Poisson standard errors of the published count and half the "
-        "published 2018-19 to 2022-23 range (percentages: half the range, at least 2 points).",
+        "published 2018-19 to 2023-24 range (percentages: half the range, at least 2 points).",
         "",
-        f"**Flows in the first financial year ({years[0] if years else '–'}) against 2022-23**",
+        f"**Flows in the first financial year ({years[0] if years else '–'}) against 2023-24**",
         "",
         markdown_table(flow_table(summary)),
         "",
-        "**Stocks at 31 March against 31 March 2023**",
+        "**Stocks at 31 March against 31 March 2024**",
         "",
         markdown_table(stock_table(summary)),
         "",

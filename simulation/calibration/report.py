@@ -1,29 +1,26 @@
-"""The calibration report (Markdown) and the one-year-ahead validation it shows.
+"""The calibration report (Markdown).
 
 ``cssim calibrate`` (``simulation.calibration.run``) writes into ``--out`` (default
 ``calibration/``):
 
 - ``report.md``: the hit rate and distance, the method in plain English, the fitted parameters
   with their plausible spread, every target beside the simulated mean and its 95% interval (hit,
-  miss, input or check), the first guess by arithmetic, the one-year-ahead validation (in and out
-  of sample), the chance/parameter split of the projection's interval, and the run time.
+  miss, input or check), the first guess by arithmetic, the rolling-origin validation, the
+  chance/parameter split of the projection's interval, and the run time.
 - ``figures/*.png``: the targets beside the simulation and the validation's errors
   (``simulation.calibration.charts``), linked from the report's "Charts" section.
-- ``evaluation.csv``: the target table with the simulated columns; ``validation.csv`` and
-  ``validation_out_of_sample.csv``; with ``--fit``, ``fit_trace.csv`` (every point tried),
-  ``plausible_search.csv`` (every candidate set) and ``parameter_sets.csv`` (the plausible ones).
+- ``evaluation.csv``: the target table with the simulated columns;
+  ``validation_rolling_origin.csv`` (``simulation.calibration.rolling_origin``); with ``--fit``,
+  ``fit_trace.csv`` (every point tried), ``plausible_search.csv`` (every candidate set) and ``parameter_sets.csv`` (the plausible ones).
 
-The one-year-ahead validation starts the scenario on 1 April 2022 from the published 31 March
-2022 stock and projects to 31 March 2023; each 2022-23 figure (and the September 2022 census) is
-set beside the projection with its error.
+The validation (fits on the data to March 2022 and March 2023, each projecting the next year)
+is ``simulation.calibration.rolling_origin``'s; this module renders the rest.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from simulation.calibration import calibrate, fitting, price_base
@@ -31,37 +28,6 @@ from simulation.scenario.loading import load_scenario
 
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 DEFAULT_OUT = Path(__file__).resolve().parents[2] / "calibration"
-VALIDATION_START = dt.date(2022, 4, 1)
-VALIDATION_PERIODS = ("2022-23", "30 Sep 2022")
-
-
-# ----------------------------------------------------------------------------- validation
-def run_validation(scenario_path: Path, targets: pd.DataFrame, *, replications: int, seed: int,
-                   workers: int = 1, values: dict[str, float] | None = None,
-                   executor=None, progress=None) -> pd.DataFrame:
-    """Project 2022-23 from the 31 March 2022 stock and set it beside the published year.
-
-    Every 2022-23 and September 2022 figure is compared, including the 31 March 2023 stocks
-    (inputs of the baseline, but projections here). The workforce starts from the September 2022
-    census values in April 2022 (the scenario's workforce start is not dated), so the September
-    2022 stocks are close to inputs; the table says so.
-    """
-    scenario = calibrate.with_values(scenario_path, values or {}, start_date=VALIDATION_START)
-    rows = calibrate.compared(targets)
-    rows = rows[rows["period"].isin(VALIDATION_PERIODS)].reset_index(drop=True)
-    simulated = calibrate.simulate_targets(scenario, rows, replications=replications, seed=seed,
-                                           model_years=(1,), workers=workers,
-                                           executor=executor)
-    if progress is not None:
-        progress.update(replications)
-    table = calibrate.score(rows, simulated)
-    table["error"] = table["gap"]
-    table["error_pct"] = 100 * table["gap"] / table["value"].where(table["value"] != 0)
-    table["note"] = np.where(table["kpi"].isin(("sw_fte", "sw_agency_fte", "sw_vacancies_fte",
-                                                 "sw_agency_pct", "sw_vacancy_pct",
-                                                 "sw_case_holders_fte", "sw_caseload_mean")),
-                             "starts from this census", "")
-    return table
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -92,21 +58,6 @@ def target_table(table: pd.DataFrame) -> str:
                f"{_num(row['sim_high'], unit)})")
         lines.append(f"| {row['label']} | {row['period']} | {_num(row['value'], unit)} | "
                      f"±{_num(row['tolerance'], unit)} | {sim} | {_verdict(row)} |")
-    return "\n".join(lines)
-
-
-def validation_table(table: pd.DataFrame) -> str:
-    lines = ["| Measure | Period | Published | Projected mean (95% interval) | Error | Error % | "
-             "Within tolerance | Note |", "|---|---|---|---|---|---|---|---|"]
-    for _, row in table.iterrows():
-        unit = row["unit"]
-        pct = "–" if row["error_pct"] != row["error_pct"] else f"{row['error_pct']:+.0f}%"
-        error = "–" if row["error"] != row["error"] else (
-            f"{row['error']:+,.0f}" if unit == "count" else f"{row['error']:+,.1f}")
-        lines.append(f"| {row['label']} | {row['period']} | {_num(row['value'], unit)} | "
-                     f"{_num(row['sim_mean'], unit)} ({_num(row['sim_low'], unit)}–"
-                     f"{_num(row['sim_high'], unit)}) | {error} | {pct} | "
-                     f"{'yes' if row['hit'] else 'no'} | {row['note']} |")
     return "\n".join(lines)
 
 
@@ -247,11 +198,11 @@ def fitted_table(fitted: fitting.Fit, before: dict[str, float],
     return "\n".join(lines)
 
 
-def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, first_guess: str,
+def render(evaluation: calibrate.Evaluation, first_guess: str,
            scenario_path: Path, fitted: fitting.Fit | None = None,
            baseline_before: calibrate.Evaluation | None = None, wall_seconds: float = 0.0, *,
            search: pd.DataFrame | None = None, written: bool = False,
-           out_of_sample: pd.DataFrame | None = None, uncertainty_md: str | None = None,
+           rolling_md: str | None = None, uncertainty_md: str | None = None,
            run_time_md: str | None = None, quick: bool = False,
            holdout: calibrate.Evaluation | None = None) -> str:
     """The whole report as Markdown."""
@@ -311,30 +262,8 @@ def render(evaluation: calibrate.Evaluation, validation: pd.DataFrame | None, fi
               "## Checks (not counted)", "", price_base.note(load_scenario(scenario_path)), "",
               target_table(table[table["role"] == "check"]), "",
               first_guess]
-    if validation is not None:
-        parts += ["## One-year-ahead validation", ""]
-        if out_of_sample is not None:
-            early = out_of_sample.attrs.get("fit")
-            parts += [
-                "### Out of sample: fitted on the years to March 2022 only",
-                "",
-                "A second fit saw only the targets up to 2021-22 (workforce census to September "
-                "2021) and started from the 31 March 2022 stock; its projection of 2022-23 is set "
-                f"beside the published year: **{int(out_of_sample['hit'].sum())} of "
-                f"{len(out_of_sample)} figures within tolerance.** The workforce still starts from "
-                "the September 2022 census values (the scenario's workforce start is not dated), "
-                "so those rows are close to inputs.",
-                "",
-            ]
-            if early is not None:
-                parts += ["Values of that fit: " + ", ".join(
-                    f"`{name}` {value:.4g}" for name, value in early.best.items()) + ".", ""]
-            parts += [validation_table(out_of_sample), ""]
-        parts += ["### In sample: the calibrated values", "",
-                  "Start 1 April 2022 from the 31 March 2022 stock, project to 31 March 2023 "
-                  f"({evaluation.replications} replication(s)): {int(validation['hit'].sum())} of "
-                  f"{len(validation)} figures within tolerance. These parameters saw the 2022-23 "
-                  "figures.", "", validation_table(validation), ""]
+    if rolling_md:
+        parts += [rolling_md, ""]
     if uncertainty_md:
         parts += [uncertainty_md, ""]
     if run_time_md:

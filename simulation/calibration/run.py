@@ -3,7 +3,9 @@ validate, report.
 
 What one ``cssim calibrate --fit`` does, in order (each step's time goes into the report):
 
-1. Evaluate the scenario file as it is (R replications, common random numbers).
+1. Evaluate the scenario file as it is (R replications, common random numbers) against the
+   current regime's targets (``calibrate.current_regime``: 2022-23 and 2023-24 counted, the
+   latest twice).
 2. Fit ``calibrate.FIT_PARAMETERS`` inside their ranges to every counted target
    (``fitting.fit``: a bounded Powell search on the gaps outside tolerance), then the Jacobian at the
    best point for the Laplace standard deviations.
@@ -14,10 +16,10 @@ What one ``cssim calibrate --fit`` does, in order (each step's time goes into th
    as written (the calibrated baseline the report's hit rate is about).
    Then the same values on replications the fit never saw (``--holdout-replications`` of seed
    + 1): a fit partly fits the noise of its own replications, so this is the hit rate to judge.
-5. Validate one year ahead, twice: with the calibrated values (in sample: they saw 2022-23), and
-   **out of sample**: a second fit on the targets up to March 2022 only (workforce: September
-   2021), searching from the prior values (before any calibration: the ``prior`` row of the
-   sets file), started from the 31 March 2022 stock, projecting 2022-23.
+5. Validate on rolling origins (``simulation.calibration.rolling_origin``): for 31 March 2022 and
+   31 March 2023, a fit on the data to that March only, from the prior values (before any
+   calibration: the ``prior`` row of the sets file) and that day's stock and census, projects
+   the next year, once as it is and once with the year's published referrals as the only input.
 6. Decompose the 5-year projection's interval on children looked after and total spend into
    chance and parameter uncertainty (``simulation.calibration.uncertainty``).
 
@@ -33,19 +35,16 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import click
-import pandas as pd
 
 # calibration.charts is imported where the charts are drawn: it loads matplotlib.pyplot (about
 # half a second), and the CLI imports this module at start-up for every command.
-from simulation.calibration import calibrate, fitting, plausible_sets, uncertainty
+from simulation.calibration import calibrate, fitting, plausible_sets, rolling_origin, uncertainty
 from simulation.calibration import report as calibration_report
 from simulation.runs.progress import replication_bar
 from simulation.scenario import parameter_sets
 
 DEFAULT_SCENARIO = calibration_report.DEFAULT_SCENARIO
 DEFAULT_OUT = calibration_report.DEFAULT_OUT
-#: Published periods a fit "on the years to March 2022" may see.
-PERIODS_TO_MARCH_2022 = ("2019-20", "2020-21", "2021-22", "30 Sep 2019", "30 Sep 2020", "30 Sep 2021")
 
 
 def prior_values(scenario_path: Path) -> dict[str, float]:
@@ -60,11 +59,6 @@ def prior_values(scenario_path: Path) -> dict[str, float]:
         if path.exists() and (prior := parameter_sets.read_prior(path)) is not None:
             return {**current, **prior}
     return current
-
-
-def targets_to_march_2022(targets: pd.DataFrame) -> pd.DataFrame:
-    """The targets of the years to March 2022 (and the census to September 2021) only."""
-    return targets[targets["period"].isin(PERIODS_TO_MARCH_2022)].reset_index(drop=True)
 
 
 class Steps:
@@ -107,15 +101,17 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
     write = (fit and not quick) if write is None else write
     if write and not fit:
         raise ValueError("writing the fitted values needs a fit (there is nothing fitted to write)")
-    targets = calibrate.load_targets(targets_path)
+    all_targets = calibrate.load_targets(targets_path)
+    targets = calibrate.current_regime(all_targets)
     out.mkdir(parents=True, exist_ok=True)
     steps = Steps()
     n_fit = len(calibrate.FIT_PARAMETERS)
     # The most replications the command can run (fits may stop early, so the bar may end short).
+    origins = len(rolling_origin.ORIGINS)
     evaluations = (1 + fit * (2 * (max_evaluations + n_fit + 1) + candidates + write)
-                   + validate * (1 + fit))
+                   + validate * fit * origins * (max_evaluations + n_fit + 1 + 3))
     total = evaluations * replications + 2 * uncertainty_replications + holdout_replications
-    fitted = before = search = out_of_sample = decomposition = holdout = None
+    fitted = before = search = rolling = decomposition = holdout = None
     prior = prior_values(scenario_path)
     pool_or_none = (ProcessPoolExecutor(max_workers=workers) if workers > 1
                     else contextlib.nullcontext())
@@ -154,23 +150,11 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
                 holdout = calibrate.evaluate(
                     calibrate.with_values(scenario_path, final_values), targets,
                     replications=holdout_replications, seed=seed + 1, executor=pool, progress=bar)
-        validation = None
-        if validate:
-            with steps.timed("validate 2022-23 with the calibrated values (in sample)"):
-                validation = calibration_report.run_validation(
-                    scenario_path, targets, values=final_values or None,
-                    executor=pool, **options)
-            if fit:
-                with steps.timed("fit on the years to March 2022 only"):
-                    # From the prior values: a start that saw no year after March 2022 either.
-                    early = fitting.fit(scenario_path, targets_to_march_2022(targets),
-                                          max_evaluations=max_evaluations, executor=pool,
-                                          start_date=calibration_report.VALIDATION_START,
-                                          start_values=prior, **options)
-                with steps.timed("validate 2022-23 out of sample"):
-                    out_of_sample = calibration_report.run_validation(
-                        scenario_path, targets, values=early.best, executor=pool, **options)
-                    out_of_sample.attrs["fit"] = early
+        if validate and fit:
+            with steps.timed("rolling origins: fit to March 2022 and 2023, project the next year"):
+                # From the prior values: a start that saw no year after the origin either.
+                rolling = rolling_origin.rolling_origin(
+                    all_targets, prior, max_evaluations=max_evaluations, executor=pool, **options)
         scenario = load_scenario(scenario_path)
         if uncertainty_replications and getattr(scenario, "parameter_uncertainty", None):
             with steps.timed("split the 5-year interval into chance and parameters"):
@@ -181,24 +165,28 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
     evaluation.table.to_csv(out / "evaluation.csv", index=False, float_format="%.6g")
     if holdout is not None:
         holdout.table.to_csv(out / "evaluation_holdout.csv", index=False, float_format="%.6g")
-    if validation is not None:
-        validation.to_csv(out / "validation.csv", index=False, float_format="%.6g")
-    if out_of_sample is not None:
-        out_of_sample.to_csv(out / "validation_out_of_sample.csv", index=False, float_format="%.6g")
+    rolling_md = None
+    if rolling is not None:
+        rolling[0].to_csv(out / "validation_rolling_origin.csv", index=False, float_format="%.6g")
+        rolling_md = rolling_origin.markdown(rolling[0], rolling[1], replications)
     if decomposition is not None:
         decomposition.to_csv(out / "uncertainty.csv", index=False, float_format="%.6g")
     text = calibration_report.render(
-        evaluation, validation, first_guess_markdown(targets, scenario_path), scenario_path,
+        evaluation, first_guess_markdown(targets, scenario_path), scenario_path,
         fitted, before if fit else None, sum(steps.seconds.values()), search=search,
-        written=write, out_of_sample=out_of_sample, holdout=holdout,
+        written=write, rolling_md=rolling_md, holdout=holdout,
         uncertainty_md=None if decomposition is None else uncertainty.markdown(decomposition, 5.0),
         run_time_md=steps.markdown(), quick=quick)
     # Charts beside the report (out/figures/*.png), linked from a section at its end; the
     # validation chart shows the out-of-sample errors when there are any (the honest test).
     from simulation.calibration import charts as calibration_charts
 
+    latest = None
+    if rolling is not None:
+        latest = rolling[0][(rolling[0]["origin"] == rolling[0]["origin"].max())
+                            & (rolling[0]["run"] == "front door")]
     text += "\n" + calibration_charts.markdown(calibration_charts.write_charts(
-        out, evaluation.table, out_of_sample if out_of_sample is not None else validation))
+        out, evaluation.table, latest))
     (out / "report.md").write_text(text, encoding="utf-8")
     click.echo(f"Calibration of {scenario_path.name}: {evaluation.hits} of {evaluation.counted} "
                f"targets within tolerance ({100 * evaluation.hit_rate:.0f}%), distance "
@@ -208,12 +196,8 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
         click.echo(f"On {holdout.replications} replications the fit never saw (seed "
                    f"{holdout.seed}): {holdout.hits} of {holdout.counted} "
                    f"({100 * holdout.hit_rate:.0f}%).")
-    if validation is not None:
-        click.echo(f"Validation 2022-23 from 31 March 2022: {int(validation['hit'].sum())} of "
-                   f"{len(validation)} figures within tolerance (in sample).")
-    if out_of_sample is not None:
-        click.echo(f"Out of sample (fit on the years to March 2022): "
-                   f"{int(out_of_sample['hit'].sum())} of {len(out_of_sample)} within tolerance.")
+    if rolling is not None:
+        click.echo(rolling_origin.summary(rolling[0]))
     if write:
         click.echo(f"Fitted values written into {scenario_path}; parameter sets in "
                    f"{out / 'parameter_sets.csv'}.")
@@ -221,5 +205,4 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
     return 0
 
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SCENARIO", "PERIODS_TO_MARCH_2022", "Steps", "calibrate_baseline",
-           "prior_values", "targets_to_march_2022"]
+__all__ = ["DEFAULT_OUT", "DEFAULT_SCENARIO", "Steps", "calibrate_baseline", "prior_values"]

@@ -34,7 +34,7 @@ from simulation.calibration.run import DEFAULT_OUT, DEFAULT_SCENARIO, calibrate_
               help="Write the fitted values into the scenario file and the sets into --out "
                    "[default: with --fit, except --quick].")
 @click.option("--validate/--no-validate", default=True, show_default=True,
-              help="One-year-ahead validation from 31 March 2022 (and, with --fit, out of sample).")
+              help="With --fit: rolling-origin validation (fits on the data to March 2022 and 2023, each projecting the next year).")
 @click.option("--uncertainty-replications", type=click.IntRange(min=0), default=40,
               show_default=True, help="Paired replications for the chance/parameter split (0: skip).")
 @click.option("--holdout-replications", type=click.IntRange(min=0), default=40,

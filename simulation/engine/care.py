@@ -17,6 +17,8 @@ Covers
   ``step_down_after_days`` (and is under 16) waits for an in-house bed, and moves when one frees.
 * Leaving care at 18: a care leaver with a personal adviser to 21; some foster placements
   become "staying put", which keeps an in-house bed from a younger child.
+* Re-entry: a return home, or a special guardianship or child arrangements order, may break
+  down; the child comes back into care after a delay (``breaks_down``), keeping its need.
 
 The clock is read as ``env._now`` (simpy's attribute, not the ``now`` property's Python call; see
 ``pathway``).
@@ -38,6 +40,7 @@ import math
 from simulation.engine.distributions import age_band, choose, exponential
 from simulation.engine.entities import Child
 from simulation.engine.placement_market import PlacementSearch
+from simulation.engine.schedule import after
 from simulation.records.eventlog import OUT_OF_AREA_FLAG, OVER_20_MILES_FLAG
 
 _NO_MOVE = math.inf
@@ -60,6 +63,12 @@ class CareJourneys:
         self.p_sibling_group = market.sibling_group_prob.value
         self.p_step_down_ready = market.step_down_ready_prob.value
         self.step_down_after = market.step_down_after_days.value
+        care = scenario.care
+        #: Exit reason -> (chance the exit breaks down, mean days until the child comes back).
+        self.reentry = {"returned_home": (care.reentry_after_return_home_prob.value,
+                                          care.reentry_after_return_home_mean_days.value),
+                        "sgo_cao": (care.reentry_after_sgo_cao_prob.value,
+                                    care.reentry_after_sgo_cao_mean_days.value)}
 
     def start_placement(self, child: Child, placement: str, uniform_area: float) -> str:
         """Log the start of a placement (its bed, if in-house, is already taken)."""
@@ -100,7 +109,7 @@ class CareJourneys:
         return need, self.start_placement(child, initial_placement, u_area)
 
     def care_episode(self, child: Child, initial_placement: str | None = None,
-                     elapsed_days: float = 0.0):
+                     elapsed_days: float = 0.0, reentry: bool = False):
         """A care episode from entry (or from the start, for the stock) to exit."""
         env = self.env
         now = env._now
@@ -123,7 +132,7 @@ class CareJourneys:
 
         self.join_team(child, "children_in_care")
         self.log.record(entry_day, child.child_id, "cla_started", state="care",
-                        detail="initial" if elapsed_days else "")
+                        detail="initial" if elapsed_days else "reentry" if reentry else "")
         # Allowances depend on age: the metrics need the date of birth of children in care.
         self.log.record(entry_day, child.child_id, "date_of_birth_recorded", value=child.birth_day)
         need, placement = self._first_placement(child, initial_placement, u_choice, u_area, search_rng)
@@ -191,9 +200,28 @@ class CareJourneys:
         if reason == "age_18":
             stay_days = exponential(self.staying_put_mean, float(rng.random())) if staying_put else 0.0
             yield from self.care_leaver(child, placement if staying_put else None, stay_days)
-        else:
-            # Children who go home may come back: the same chance as after a plan closes.
+        elif not self.breaks_down(child, reason, rng):
+            # Children who go home may be referred again: the same chance as after a plan closes.
             self.close(child, reason, "plan" if reason == "returned_home" else None, rng)
+
+    def breaks_down(self, child: Child, reason: str, rng) -> bool:
+        """Does a return home (or a special guardianship or child arrangements order) break down?
+
+        If so the case closes now and the child comes back into care after the delay (unless 18
+        by then): a care episode of its own, recorded as a re-entry.
+        """
+        chance, mean_days = self.reentry.get(reason, (0.0, 0.0))
+        if chance <= 0.0 or rng.random() >= chance:
+            return False
+        delay = exponential(mean_days, float(rng.random()))
+        self.join_team(child, None)
+        self.log.record(self.env._now, child.child_id, "case_closed", state="closed", detail=reason)
+        if child.age_years(self.env._now + delay) < 18:
+            after(self.env, delay, self.reenter_care, child)
+        return True
+
+    def reenter_care(self, child: Child) -> None:
+        self.env.process(self.care_episode(child, reentry=True))
 
     def care_leaver(self, child: Child, staying_put_with: str | None, stay_days: float,
                     elapsed_days: float = 0.0):

@@ -20,10 +20,12 @@ class EarlyHelpJourneys:
     def diverted_to_early_help(self, child: Child, draws: EpisodeDraws) -> bool:
         """Is a first-time referral helped in early help instead, because a place is free now?
 
-        The child's own draw decides whether its family could be supported without a referral
-        (common random numbers); capacity decides whether that happens.
+        Early help takes children whose needs it can meet (``need``: below the CIN-plan band),
+        as many as ``diversion_prob`` of all first-time referrals; the child's own draw decides
+        which of them (common random numbers), capacity whether it happens.
         """
-        return (draws.uniform("early_help_diversion") < self.p_eh_diversion
+        return (child.need < self.diversion_need_below
+                and draws.uniform("early_help_diversion") < self.p_eh_diversion_eligible
                 and self.early_help_places.has_room())
 
     def early_help(self, child: Child, draws: EpisodeDraws, elapsed_days: float = 0.0,

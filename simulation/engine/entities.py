@@ -44,6 +44,12 @@ class Child:
         Whether the child comes into care with a brother or sister to be placed with (drawn at
         each care entry); such a child needs a household that takes sibling groups and has two
         beds free.
+    need
+        The child's own need on the scale of ``need.NeedScale`` (0-1, higher is more), drawn once
+        and kept for life.
+    episode_need
+        The need that decides the current referral episode (the child's own, or the
+        circumstances of the moment; ``Journeys.episode_need``).
     """
 
     child_id: int
@@ -53,6 +59,8 @@ class Child:
     referral_episodes: int = 0
     care_episodes: int = 0
     sibling_group: bool = False
+    need: float = 0.5
+    episode_need: float = 0.5
 
     def age_years(self, day: float) -> float:
         """Age in years on simulation day ``day``."""

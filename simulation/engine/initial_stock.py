@@ -15,6 +15,10 @@ How elapsed times and histories are drawn (all from the ``initial.stock`` stream
   children in need less those in care, on CP plans and in assessment.
 * **History**: children on plans or in care were last referred when their episode began; a share
   of those on CP plans (the published second-plan rate) have had a plan before.
+* **Need** (``need``): a child on a CIN plan has a need in the CIN-plan band, one on a CP plan in
+  the s.47 band, one in care from the care band up; the others (assessments, early help, children
+  about to return) are drawn as new referrals are. The position in the band is the child's own
+  ``need`` draw, so the stock stream's draws are as they were.
 * **Children about to return**: children closed before the start who will be referred again,
   sized by Little's law (published re-referrals a year x mean delay), each with a remaining delay
   drawn from the (memoryless) delay law and a last referral within the year.
@@ -60,10 +64,19 @@ def seed_initial_stock(model) -> None:
     referral_age = age_sampler(scenario.referrals.age_band_prob.value)
     cla_age = age_sampler(stock.cla_age_band_prob.value)
 
-    def child_aged(age_years: float, elapsed_days: float) -> Child:
+    need_scale = journeys.need_scale
+
+    def child_aged(age_years: float, elapsed_days: float, band: str | None = None,
+                   from_band: bool = False) -> Child:
         child = Child(next(next_id), birth_day=-age_years * DAYS_PER_YEAR)
         child.last_referral_day = -elapsed_days
         child.referral_episodes = 1
+        own = model.streams.episode_block(child.child_id, 0).uniform("need")
+        if band is None:
+            child.need = own
+        else:
+            child.need = need_scale.from_band(band, own) if from_band else need_scale.within(band, own)
+        child.episode_need = child.need
         return child
 
     def open_spell(lengths_days: np.ndarray) -> tuple[float, float, float]:
@@ -88,7 +101,7 @@ def seed_initial_stock(model) -> None:
     for placement_index in chosen.tolist():
         age = cla_age(float(rng.random()))
         elapsed = min(float(rng.exponential(stock.cla_elapsed_mean_days.value)), age * DAYS_PER_YEAR * 0.999)
-        child = child_aged(age, elapsed)
+        child = child_aged(age, elapsed, "care", from_band=True)
         child.cp_plans_before = int(rng.random() < stock.cp_prior_plan_prob.value)
         placement = placements[placement_index]
         if placement == "foster_inhouse":
@@ -106,7 +119,7 @@ def seed_initial_stock(model) -> None:
     cp_lengths = length_biased_sample(rng, candidates, max(20 * n_cp, 1))
     for _ in range(n_cp):
         total, elapsed, age = open_spell(cp_lengths)
-        child = child_aged(age, elapsed + journeys.s47_days)
+        child = child_aged(age, elapsed + journeys.s47_days, "s47")
         child.cp_plans_before = int(rng.random() < stock.cp_prior_plan_prob.value)
         draws = model.streams.episode_block(child.child_id, 0)
         soon(env, journeys.cp_plan, child, draws, elapsed, total)
@@ -117,7 +130,7 @@ def seed_initial_stock(model) -> None:
     cin_lengths = length_biased_lognormal(rng, journeys.cin_median, journeys.cin_sigma, max(20 * n_cin, 1))
     for _ in range(n_cin):
         total, elapsed, age = open_spell(cin_lengths)
-        child = child_aged(age, elapsed + 30.0)
+        child = child_aged(age, elapsed + 30.0, "cin_plan")
         draws = model.streams.episode_block(child.child_id, 0)
         soon(env, journeys.cin_plan, child, draws, elapsed, total)
 
@@ -127,6 +140,7 @@ def seed_initial_stock(model) -> None:
         total, elapsed, age = open_spell(assessment_lengths)
         child = child_aged(age, elapsed)
         draws = model.streams.episode_block(child.child_id, 0)
+        journeys.episode_need(child, draws)
         soon(env, journeys.assessment, child, draws, elapsed, total)
 
     n_leavers = round(stock.care_leavers.value)

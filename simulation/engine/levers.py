@@ -7,7 +7,8 @@ run length.
 How a target is applied (``simulation.scenario.interventions.LEVER_TARGETS`` says which kind)
 ---------------------------------------------------------------------------------------------
 * ``arrival_rate`` (``lever_arrivals``): the baseline's arrivals are drawn as usual; each is kept
-  with probability ``min(m(t), 1)`` using a uniform from a stream of its own, and when
+  with probability ``min(m(t), 1)`` using a uniform from a stream of its own (for referrals,
+  one minus the child's need: the threshold keeps the referrals of highest need), and when
   ``m(t) > 1`` extra arrivals come from a separate stream (rate ``(max m - 1) x rate``, thinned to
   ``m(t) - 1``). Kept children keep their index, hence their id and their own draws: a scenario
   that refers fewer children refers a subset of the baseline's children (common random numbers).
@@ -45,7 +46,9 @@ def capacity_steps(env, schedule: LeverSchedule, target: str, base_places: float
 
 
 def lever_arrivals(streams, target: str, schedule: LeverSchedule, base_days: np.ndarray,
-                   rate_per_year: float, draw_arrivals: Callable) -> tuple[np.ndarray, np.ndarray]:
+                   rate_per_year: float, draw_arrivals: Callable,
+                   thinning_uniforms: Callable[[np.ndarray], np.ndarray] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Arrival days and indices after applying the target's multiplier path.
 
     Parameters
@@ -62,6 +65,9 @@ def lever_arrivals(streams, target: str, schedule: LeverSchedule, base_days: np.
         The baseline rate, for the extra arrivals when the multiplier exceeds 1.
     draw_arrivals : callable
         ``(rng, rate_per_year) -> days``: the model's Poisson arrival sampler.
+    thinning_uniforms : callable, optional
+        ``indices -> uniforms`` compared with the multiplier to keep an arrival, in place of the
+        target's thinning stream: a rule that ranks arrivals (by need) rather than picking at random.
 
     Returns
     -------
@@ -75,7 +81,9 @@ def lever_arrivals(streams, target: str, schedule: LeverSchedule, base_days: np.
         return base_days, indices
     thinning_stream, extra_stream = ARRIVAL_STREAMS[target]
     multipliers = schedule.multipliers(target, base_days)
-    keep = streams.get(thinning_stream).random(len(base_days)) < np.minimum(multipliers, 1.0)
+    uniforms = (streams.get(thinning_stream).random(len(base_days)) if thinning_uniforms is None
+                else thinning_uniforms(indices))
+    keep = uniforms < np.minimum(multipliers, 1.0)
     days, indices = base_days[keep], indices[keep]
     _, highest = schedule.extreme_multipliers(target)
     if highest > 1.0:

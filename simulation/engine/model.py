@@ -137,6 +137,7 @@ class CareSystemModel:
         # day given by position: a class called with a keyword argument takes a slower path in
         # Python 3.11 (about 60 ns more a child).
         child = Child(child_id, self.env._now - age * DAYS_PER_YEAR)
+        child.need = draws.uniform("need")
         if draws.uniform("prior_cp") < self._p_prior_cp_plan:
             child.cp_plans_before = 1
         return child, draws
@@ -149,6 +150,11 @@ class CareSystemModel:
             self.journeys.early_help(child, draws)
         else:
             self.journeys.referral(child, draws)
+
+    def _threshold_uniforms(self, indices: np.ndarray) -> np.ndarray:
+        """One minus each arriving child's need: a referral is kept when this is below the
+        threshold lever's multiplier, so the lowest-need referrals go first."""
+        return 1.0 - self.streams.first_episode_uniforms(EXTERNAL_ID_BASE + indices, "need")
 
     def _early_help_arrival(self, index: int) -> None:
         child, draws = self._new_child(EARLY_HELP_ID_BASE + index, self._referral_ages)
@@ -181,8 +187,12 @@ class CareSystemModel:
         levers = LeverSchedule.for_scenario(scenario)
         sampler = lambda rng, rate: poisson_arrival_days(  # noqa: E731
             rng, rate, scenario.start_date, self.horizon, scenario)
+        # The threshold lever ranks referrals by need: the lowest-need children are not referred
+        # (``need``), unless the scenario says it acts at random.
+        need_ranks = (self._threshold_uniforms if scenario.referrals.threshold_acts_on_need else None)
         referrals = lever_arrivals(self.streams, "referrals.external_rate_per_year", levers,
-                                   referral_days, scenario.referrals.external_rate_per_year.value, sampler)
+                                   referral_days, scenario.referrals.external_rate_per_year.value, sampler,
+                                   need_ranks)
         partner_requests = lever_arrivals(self.streams, "early_help.partner_requests_per_year", levers,
                                           early_help_days, scenario.early_help.partner_requests_per_year.value,
                                           sampler)

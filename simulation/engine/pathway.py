@@ -42,6 +42,7 @@ from simulation.engine.caseload_loop import CaseloadLoop
 from simulation.engine.distributions import choose, cumulative, exponential, lognormal
 from simulation.engine.early_help import EarlyHelpJourneys
 from simulation.engine.entities import Child
+from simulation.engine.need import NeedScale
 from simulation.engine.queue_limits import HeadTimer
 from simulation.engine.schedule import after
 from simulation.records.calendar import DAYS_PER_YEAR
@@ -72,8 +73,17 @@ class Journeys(EarlyHelpJourneys, CareJourneys):
         ref, eh, ass, pro, cin, care = (scenario.referrals, scenario.early_help, scenario.assessment,
                                         scenario.protection, scenario.cin_plans, scenario.care)
         self.p_nfa_at_referral = ref.nfa_at_referral_prob.value
+        levers = LeverSchedule.for_scenario(scenario)
         # A lever on the front door's NFA rate (None unless an intervention moves it).
-        self.nfa_multiplier = LeverSchedule.for_scenario(scenario).function("referrals.nfa_at_referral_prob")
+        self.nfa_multiplier = levers.function("referrals.nfa_at_referral_prob")
+        # The threshold lever on later referrals (re-referrals, early help's): the lowest-need
+        # referrals are not made (new arrivals are thinned by the same rule in ``model``).
+        self.threshold = (levers.function("referrals.external_rate_per_year")
+                          if ref.threshold_acts_on_need else None)
+        self.need_scale = NeedScale(ref.nfa_at_referral_prob.value, scenario.assessment.s47_prob.value,
+                                    scenario.assessment.outcome_prob.value)
+        self.p_need_decides = ref.need_persistence_prob.value
+        self.s47_from = self.need_scale.s47_from
         self.p_rereferral = {"nfa": ref.rereferral_after_nfa_prob.value,
                              "plan": ref.rereferral_after_plan_prob.value}
         self.rereferral_delay_mean = ref.rereferral_delay_mean_days.value
@@ -83,9 +93,13 @@ class Journeys(EarlyHelpJourneys, CareJourneys):
         self.eh_time_limits = HeadTimer(env, self.eh_max_wait, early_help.queued_with, self.early_help_gave_up)
         self.p_eh_unserved_referral = eh.unserved_referral_prob.value
         self.p_eh_diversion = eh.diversion_prob.value
+        # Diversion takes children early help can help (``need``): as many as ``diversion_prob``
+        # of first-time referrals, drawn from the eligible share only.
+        self.diversion_need_below = (self.need_scale.early_help_can_meet_below
+                                     if eh.diversion_acts_on_need else 1.0)
+        self.p_eh_diversion_eligible = min(1.0, self.p_eh_diversion / self.diversion_need_below)
         self.assess_median, self.assess_sigma = ass.duration_median_days.value, ass.duration_lognormal_sigma.value
         self.p_s47 = ass.s47_prob.value
-        self.assessment_outcomes = cumulative(ass.outcome_prob.value)
         self.s47_days = pro.s47_to_icpc_days.value
         self.p_icpc, self.p_cp_after_icpc = pro.icpc_after_s47_prob.value, pro.cp_plan_after_icpc_prob.value
         self.p_cp_early = pro.ended_before_first_review_prob.value
@@ -153,16 +167,30 @@ class Journeys(EarlyHelpJourneys, CareJourneys):
             return
         if draws is None or child.referral_episodes != 0:
             draws = self.streams.episode_block(child.child_id, child.referral_episodes)
+        if self.threshold is not None and 1.0 - child.need >= self.threshold(now):
+            return  # a referral the refreshed threshold stops: the child's need is too low
         child.referral_episodes += 1
         repeat = child.last_referral_day is not None and now - child.last_referral_day <= YEAR_DAYS
         self.log.append((now, child.child_id, "referral", "", "rereferral" if repeat else "first", 0.0))
         child.last_referral_day = now
-        p_nfa = self.p_nfa_at_referral if self.nfa_multiplier is None else min(
-            1.0, self.p_nfa_at_referral * self.nfa_multiplier(now))
-        if draws.uniform("nfa_at_referral") < p_nfa:
+        need = self.episode_need(child, draws)
+        if self.nfa_multiplier is None:
+            closed = need < self.p_nfa_at_referral
+        else:
+            closed = need < self.need_scale.nfa_limit(self.p_nfa_at_referral * self.nfa_multiplier(now))
+        if closed:
             self.close(child, "nfa_at_referral", "nfa", draws)
             return
         self.assessment(child, draws)
+
+    def episode_need(self, child: Child, draws: EpisodeDraws) -> float:
+        """The need that decides this referral episode (``need``): the child's own, or with
+        probability ``1 - need_persistence_prob`` the circumstances of the moment."""
+        if draws.uniform("need_applies") < self.p_need_decides:
+            child.episode_need = child.need
+        else:
+            child.episode_need = draws.uniform("circumstances")
+        return child.episode_need
 
     def close(self, child: Child, reason: str, kind: str | None, draws_uniforms) -> None:
         """Close the case; the child may be referred again later (``kind`` picks the chance)."""
@@ -196,7 +224,7 @@ class Journeys(EarlyHelpJourneys, CareJourneys):
     def assess(self, child: Child, draws: EpisodeDraws, referred: float, elapsed_days: float,
                total_days: float | None) -> None:
         """A worker is allocated: a s.47 enquiry, or an assessment to its outcome."""
-        if draws.uniform("s47") < self.p_s47:
+        if child.episode_need >= self.s47_from:
             self.enter("s47_referral", child, draws)
             return
         if total_days is None:
@@ -208,12 +236,19 @@ class Journeys(EarlyHelpJourneys, CareJourneys):
         after(self.env, 0.0 if 0.0 > left else left, self.assessment_ended, child, draws, referred)
 
     def assessment_ended(self, child: Child, draws: EpisodeDraws, referred: float) -> None:
-        outcome = self.assessment_outcome(child, draws, referred)
+        outcome = self.assessment_outcome(child, draws, referred, self.need_scale.outcome(child.episode_need))
         if outcome is not None:
             self.stages[outcome](child, draws)
 
-    def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float) -> str | None:
-        outcome = choose(self.assessment_outcomes, draws.uniform("assessment_outcome"))
+    def assessment_outcome(self, child: Child, draws: EpisodeDraws, referred: float,
+                           outcome: str | None = None) -> str | None:
+        """Record the assessment's outcome; close the case, or return the stage that follows.
+
+        ``outcome``: the band of the episode's need; ``None`` after a s.47 enquiry with no
+        conference, whose outcome the episode's own draw picks (the need band was the s.47's).
+        """
+        if outcome is None:
+            outcome = choose(self.need_scale.outcomes, draws.uniform("assessment_outcome"))
         now = self.env._now
         self.log.append((now, child.child_id, "assessment_completed", "", outcome, now - referred))
         if outcome in ("not_in_need", "in_need_closed"):

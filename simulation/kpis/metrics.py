@@ -270,7 +270,9 @@ class KpiBuilder:
         self.monthly["cp_ended_over_2y_pct"] = self.percent(self.rolling(long), self.rolling(ended))
 
     def care_flows(self) -> None:
-        self.flow("cla_started", self.rows("cla_started"))
+        started = self.rows("cla_started")
+        self.flow("cla_started", started)
+        self.flow("cla_reentries", started[self.details[started] == "reentry"])
         ceased = self.rows("cla_ceased")
         self.flow("cla_ceased", ceased)
         ceased_reasons = self.details[ceased]

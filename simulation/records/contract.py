@@ -90,6 +90,7 @@ _KPI_MEANINGS: dict[str, str] = {
     "cp_open_duration_2y_or_more_pct": "pct: CP plans open at the date on the plan 2 years or more (DfE D5)",
     "cla": "stock: children looked after",
     "cla_started": "flow: periods of care started",
+    "cla_reentries": "flow: periods of care started by a child whose return home, special guardianship or child arrangements order broke down (in cla_started)",
     "cla_ceased": "flow: periods of care ceased",
     "cla_rate_per_10k": "rate: cla per 10,000 children",
     "cla_out_of_area_pct": "pct: looked-after children placed outside the authority, month end",

@@ -65,6 +65,12 @@ EPISODE_SLOTS: dict[str, int] = {
     "early_help_escalation": 2,
     "early_help_unserved": 2,
     "early_help_diversion": 1,
+    # The child's need (``engine.need``): read from the first episode's block only, so it is the
+    # child's own for life; later episodes draw whether it decides their outcome, and the
+    # circumstances that decide it when it does not.
+    "need": 1,
+    "need_applies": 1,
+    "circumstances": 1,
 }
 _SLOT_START: dict[str, int] = {}
 _offset = 0
@@ -179,15 +185,39 @@ class Streams:
         chunk, row = divmod(child_id, CHUNK_CHILDREN)
         values = self._chunks.get(chunk)
         if values is None:
-            rng = np.random.default_rng(self._sequence("child.episode_draws", chunk))
-            block = rng.random((CHUNK_CHILDREN, EPISODES_PER_CHILD, DRAWS_PER_EPISODE))
-            # A flat view of the chunk: indexing a memoryview of doubles gives a Python float
-            # (the same value ``tolist`` would), so a block is an offset into the chunk and no
-            # draw is copied until it is used.
-            values = memoryview(block.reshape(-1))
-            self._chunks[chunk] = values
+            values = self._episode_chunk(chunk)
         return EpisodeDraws(values, (row * EPISODES_PER_CHILD + episode) * DRAWS_PER_EPISODE,
                             self, child_id, episode)
+
+    def _episode_chunk(self, chunk: int) -> memoryview:
+        rng = np.random.default_rng(self._sequence("child.episode_draws", chunk))
+        block = rng.random((CHUNK_CHILDREN, EPISODES_PER_CHILD, DRAWS_PER_EPISODE))
+        # A flat view of the chunk: indexing a memoryview of doubles gives a Python float
+        # (the same value ``tolist`` would), so a block is an offset into the chunk and no
+        # draw is copied until it is used.
+        values = memoryview(block.reshape(-1))
+        self._chunks[chunk] = values
+        return values
+
+    def first_episode_uniforms(self, child_ids: np.ndarray, purpose: str) -> np.ndarray:
+        """The first draw for ``purpose`` in each child's first episode block, for many children.
+
+        The same numbers ``episode_block(child_id, 0).uniform(purpose)`` gives each child, read in
+        numpy: the arrivals' levers rank children by their need before any child exists.
+        """
+        child_ids = np.asarray(child_ids, dtype=np.int64)
+        result = np.empty(len(child_ids))
+        if not len(child_ids):
+            return result
+        chunks, rows = np.divmod(child_ids, CHUNK_CHILDREN)
+        offsets = rows * (EPISODES_PER_CHILD * DRAWS_PER_EPISODE) + _SLOTS[purpose][0]
+        for chunk in np.unique(chunks).tolist():
+            values = self._chunks.get(chunk)
+            if values is None:
+                values = self._episode_chunk(chunk)
+            here = chunks == chunk
+            result[here] = np.frombuffer(values, dtype=float)[offsets[here]]
+        return result
 
 
 class EpisodeDraws:

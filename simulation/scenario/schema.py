@@ -54,6 +54,11 @@ class Referrals(_Section):
     rereferral_after_nfa_prob: Probability
     rereferral_after_plan_prob: Probability
     rereferral_delay_mean_days: Positive
+    # How far a child's own need decides its referral episodes (``engine.need``).
+    need_persistence_prob: Probability
+    # The threshold lever (``external_rate_per_year`` below 1) stops the lowest-need referrals;
+    # ``false`` (stated in a scenario) removes referrals at random instead.
+    threshold_acts_on_need: bool = True
 
 
 class EarlyHelp(_Section):
@@ -65,6 +70,8 @@ class EarlyHelp(_Section):
     max_wait_days: Positive
     unserved_referral_prob: Probability
     diversion_prob: Probability
+    # Diversion takes children whose need early help can meet; ``false`` diverts at random.
+    diversion_acts_on_need: bool = True
 
 
 class Assessment(_Section):
@@ -109,6 +116,12 @@ class Care(_Section):
     staying_put_prob: Probability
     staying_put_mean_days: Positive
     leaving_care_support_until_age_years: Positive
+    # Returns home, and special guardianship or child arrangements orders, that break down: the
+    # child comes back into care after a delay (exponential with the stated mean).
+    reentry_after_return_home_prob: Probability
+    reentry_after_return_home_mean_days: Positive
+    reentry_after_sgo_cao_prob: Probability
+    reentry_after_sgo_cao_mean_days: Positive
 
     @model_validator(mode="after")
     def _far_placements_are_out_of_area(self):
