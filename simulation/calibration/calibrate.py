@@ -132,8 +132,7 @@ def current_regime(targets: pd.DataFrame, last_year: str = LATEST_YEAR) -> pd.Da
 
 
 def _period_start(period: str) -> int | None:
-    """The first calendar year of a period ("2023-24" -> 2023, "30 Sep 2023" -> 2023,
-    "mid-2022" -> 2022, "2022 (c. Nov 2022)" -> 2022); ``None`` if it has no year."""
+    """The first calendar year of a period ("2023-24", "30 Sep 2023", "mid-2023" -> 2023)."""
     for word in period.replace("-", " ").replace("(", " ").split():
         if word.isdigit() and len(word) == 4:
             return int(word)

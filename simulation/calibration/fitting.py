@@ -28,6 +28,7 @@ from simulation.calibration.calibrate import (
     parameter_range,
     with_values,
 )
+from simulation.scenario import parameter_sets
 
 
 @dataclass
@@ -137,6 +138,20 @@ def laplace_sd(jacobian: np.ndarray, names: tuple[str, ...], ranges: np.ndarray,
     return dict(zip(names, np.sqrt(np.maximum(variance, 0.0)) * span))
 
 
+def prior_values(scenario_path: Path) -> dict[str, float]:
+    """The fitted parameters' values before any calibration: the ``prior`` row of the scenario's
+    sets file when it has been calibrated before, else the file's current values."""
+    from simulation.scenario.loading import _resolve
+
+    current = current_values(scenario_path)
+    section = _resolve(Path(scenario_path)).get("parameter_uncertainty") or {}
+    if "sets_file" in section:  # found as the loader finds it: beside the file that names it
+        path = (Path(section["_declared_in"]) / section["sets_file"]).resolve()
+        if path.exists() and (prior := parameter_sets.read_prior(path)) is not None:
+            return {**current, **prior}
+    return current
+
+
 def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = FIT_PARAMETERS,
         replications: int, seed: int, model_years: tuple[int, ...] = COMPARED_YEARS,
         max_evaluations: int = 200,
@@ -193,4 +208,4 @@ def fit(scenario_path: Path, targets: pd.DataFrame, *, names: tuple[str, ...] = 
                jacobian, sd, ranges, start_values, counted, counted / max(measures, 1))
 
 
-__all__ = ["Fit", "Objective", "fit", "laplace_sd"]
+__all__ = ["Fit", "Objective", "fit", "laplace_sd", "prior_values"]

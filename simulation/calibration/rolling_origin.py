@@ -4,8 +4,10 @@ Usage
 -----
     python -m simulation.calibration.rolling_origin [--replications 8] [--workers 2] [--quick]
 
-(also a step of ``cssim calibrate --fit``; this command runs it alone and writes
-``calibration/rolling_origin.md`` and ``calibration/validation_rolling_origin.csv``.)
+(also a step of ``cssim calibrate``; this command runs it alone and writes
+``calibration/rolling_origin.md``, ``calibration/validation_rolling_origin.csv`` and each origin's
+fitted values, ``calibration/origins/fitted_values.csv``, which ``tests/test_need.py`` projects
+again.)
 
 For each origin (``ORIGINS``: 31 March 2022 and 31 March 2023):
 
@@ -44,6 +46,7 @@ from simulation.scenario.schema import Scenario
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ORIGINS_DIR = REPO_ROOT / "calibration" / "origins"
+FITTED_VALUES_CSV = ORIGINS_DIR / "fitted_values.csv"
 LEVER = "referrals.external_rate_per_year"
 
 
@@ -159,24 +162,62 @@ def validate_origin(origin: Origin, targets: pd.DataFrame, values: dict[str, flo
 
 def rolling_origin(all_targets: pd.DataFrame, start_values: dict[str, float], *, replications: int,
                    seed: int, max_evaluations: int, executor=None, progress=None,
-                   origins: tuple[Origin, ...] = ORIGINS) -> tuple[pd.DataFrame, dict]:
+                   origins: tuple[Origin, ...] = ORIGINS, refit: bool = True
+                   ) -> tuple[pd.DataFrame, dict]:
     """Fit at each origin on the data to it, then validate the next year (``validate_origin``).
 
+    ``refit=False`` skips the fits and projects with the scenario file's own values (which may
+    have seen the projected years: an in-sample check, said so in the report).
     Returns the validation table of every origin and run, and each origin's fit.
     """
-    tables, fits = [], {}
+    tables, fits = [], {"refit": refit}
     for origin in origins:
-        targets = calibrate.current_regime(all_targets, origin.last_fit_year)
-        fitted = fitting.fit(origin.scenario_path, targets, max_evaluations=max_evaluations,
-                             replications=replications, seed=seed, executor=executor,
-                             progress=progress, start_values=start_values)
-        fits[origin.stock_day.isoformat()] = fitted
-        table = validate_origin(origin, all_targets, fitted.best, replications=replications,
+        values: dict[str, float] = {}
+        if refit:
+            targets = calibrate.current_regime(all_targets, origin.last_fit_year)
+            fitted = fitting.fit(origin.scenario_path, targets, max_evaluations=max_evaluations,
+                                 replications=replications, seed=seed, executor=executor,
+                                 progress=progress, start_values=start_values)
+            fits[origin.stock_day.isoformat()] = fitted
+            values = fitted.best
+        table = validate_origin(origin, all_targets, values, replications=replications,
                                 seed=seed, executor=executor)
         table.attrs["multiplier"] = table.attrs.get("multiplier")
         tables.append(table)
         fits[origin.stock_day.isoformat() + ":multiplier"] = table.attrs["multiplier"]
     return pd.concat(tables, ignore_index=True), fits
+
+
+def fitted_values_frame(fits: dict) -> pd.DataFrame:
+    """Each origin's fitted values (``origin, parameter, value``), and the referral multiplier."""
+    rows = []
+    for key, fitted in fits.items():
+        if isinstance(fitted, fitting.Fit):
+            rows += [{"origin": key, "parameter": name, "value": value}
+                     for name, value in fitted.best.items()]
+            rows.append({"origin": key, "parameter": LEVER + " (published referrals)",
+                         "value": fits.get(key + ":multiplier")})
+    return pd.DataFrame(rows, columns=["origin", "parameter", "value"])
+
+
+def read_fitted_values(path: Path = FITTED_VALUES_CSV) -> dict[str, dict[str, float]]:
+    """origin -> {parameter: value} of the fits written by ``fitted_values_frame`` (levers apart)."""
+    frame = pd.read_csv(path)
+    frame = frame[~frame["parameter"].str.endswith("(published referrals)")]
+    return {origin: dict(zip(rows["parameter"], rows["value"].astype(float)))
+            for origin, rows in frame.groupby("origin")}
+
+
+def write_outputs(out: Path, table: pd.DataFrame, fits: dict, replications: int) -> str:
+    """The validation table, the origins' fitted values (beside the origins' files when ``out``
+    is the committed calibration folder) and the Markdown; returns the Markdown."""
+    table.to_csv(out / "validation_rolling_origin.csv", index=False, float_format="%.6g")
+    values = fitted_values_frame(fits)
+    if not values.empty:
+        target = FITTED_VALUES_CSV if out.resolve() == (REPO_ROOT / "calibration").resolve() \
+            else out / "fitted_values.csv"
+        values.to_csv(target, index=False, float_format="%.6g")
+    return markdown(table, fits, replications)
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -228,11 +269,14 @@ def summary(table: pd.DataFrame) -> str:
 def markdown(table: pd.DataFrame, fits: dict, replications: int) -> str:
     multipliers = ", ".join(f"{key.split(':')[0]}: x{value:.3f}" for key, value in fits.items()
                             if key.endswith(":multiplier") and value is not None)
+    fitted = ("Each origin's model was fitted on the data up to that 31 March only (the two latest "
+              "years counted, the latest twice)" if fits.get("refit", True) else
+              "**Not refitted** (`--no-fit`): the scenario file's values, which saw these years, "
+              "so this is an in-sample check")
     return "\n".join([
         "## Rolling-origin validation",
         "",
-        "Each origin's model was fitted on the data up to that 31 March only (the two latest "
-        "years counted, the latest twice), started from the published stock of that day and the "
+        f"{fitted}; started from the published stock of that day and the "
         "workforce census before it, and projected one year. *Projected*: nothing else given. "
         "*With published referrals*: the year's published referral total given through the "
         f"need-led threshold lever (multipliers {multipliers}). {replications} replications each; "
@@ -242,12 +286,14 @@ def markdown(table: pd.DataFrame, fits: dict, replications: int) -> str:
         "",
         headline_table(table),
         "",
+        *[f"Values fitted at {key}: " + ", ".join(f"`{name}` {value:.4g}" for name, value
+                                                 in fitted.best.items()) + "."
+          for key, fitted in fits.items() if isinstance(fitted, fitting.Fit)],
+        "",
     ])
 
 
 def main(argv: list[str] | None = None) -> int:
-    from simulation.calibration import run as calibration_run
-
     parser = argparse.ArgumentParser(prog="python -m simulation.calibration.rolling_origin",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--replications", type=int, default=8)
@@ -260,16 +306,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.replications, args.max_evaluations = 1, 2
     targets = calibrate.load_targets(calibrate.TARGETS_CSV)
-    prior = calibration_run.prior_values(ORIGINS[0].scenario_path)
+    prior = fitting.prior_values(ORIGINS[0].scenario_path)
     pool = (ProcessPoolExecutor(max_workers=args.workers) if args.workers > 1
             else contextlib.nullcontext())
     with pool as executor:
         table, fits = rolling_origin(targets, prior, replications=args.replications, seed=args.seed,
                                      max_evaluations=args.max_evaluations, executor=executor)
     args.out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.out / "validation_rolling_origin.csv", index=False, float_format="%.6g")
-    (args.out / "rolling_origin.md").write_text(markdown(table, fits, args.replications),
-                                                encoding="utf-8")
+    text = write_outputs(args.out, table, fits, args.replications)
+    (args.out / "rolling_origin.md").write_text(text, encoding="utf-8")
     print(summary(table))
     return 0
 
@@ -278,5 +323,6 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["HEADLINE_GROUPS", "ORIGINS", "Origin", "markdown", "rolling_origin", "validate_origin",
-           "with_referral_input"]
+__all__ = ["FITTED_VALUES_CSV", "HEADLINE_GROUPS", "ORIGINS", "Origin", "fitted_values_frame",
+           "markdown", "read_fitted_values", "rolling_origin", "validate_origin", "with_referral_input",
+           "write_outputs"]

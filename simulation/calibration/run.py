@@ -47,20 +47,6 @@ DEFAULT_SCENARIO = calibration_report.DEFAULT_SCENARIO
 DEFAULT_OUT = calibration_report.DEFAULT_OUT
 
 
-def prior_values(scenario_path: Path) -> dict[str, float]:
-    """The fitted parameters' values before any calibration: the ``prior`` row of the scenario's
-    sets file when it has been calibrated before, else the file's current values."""
-    from simulation.scenario.loading import _resolve
-
-    current = calibrate.current_values(scenario_path)
-    section = _resolve(Path(scenario_path)).get("parameter_uncertainty") or {}
-    if "sets_file" in section:  # found as the loader finds it: beside the file that names it
-        path = (Path(section["_declared_in"]) / section["sets_file"]).resolve()
-        if path.exists() and (prior := parameter_sets.read_prior(path)) is not None:
-            return {**current, **prior}
-    return current
-
-
 class Steps:
     """Wall time of each step, for the report."""
 
@@ -109,10 +95,10 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
     # The most replications the command can run (fits may stop early, so the bar may end short).
     origins = len(rolling_origin.ORIGINS)
     evaluations = (1 + fit * (2 * (max_evaluations + n_fit + 1) + candidates + write)
-                   + validate * fit * origins * (max_evaluations + n_fit + 1 + 3))
+                   + validate * origins * (fit * (max_evaluations + n_fit + 1) + 3))
     total = evaluations * replications + 2 * uncertainty_replications + holdout_replications
     fitted = before = search = rolling = decomposition = holdout = None
-    prior = prior_values(scenario_path)
+    prior = fitting.prior_values(scenario_path)
     pool_or_none = (ProcessPoolExecutor(max_workers=workers) if workers > 1
                     else contextlib.nullcontext())
     with replication_bar(total, "calibrate", enabled=progress) as bar, pool_or_none as pool:
@@ -150,11 +136,13 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
                 holdout = calibrate.evaluate(
                     calibrate.with_values(scenario_path, final_values), targets,
                     replications=holdout_replications, seed=seed + 1, executor=pool, progress=bar)
-        if validate and fit:
-            with steps.timed("rolling origins: fit to March 2022 and 2023, project the next year"):
+        if validate:
+            with steps.timed("rolling origins: fit to March 2022 and 2023, project the next year"
+                             if fit else "rolling origins: project 2022-23 and 2023-24 (no refit)"):
                 # From the prior values: a start that saw no year after the origin either.
                 rolling = rolling_origin.rolling_origin(
-                    all_targets, prior, max_evaluations=max_evaluations, executor=pool, **options)
+                    all_targets, prior, max_evaluations=max_evaluations, executor=pool,
+                    refit=fit, **options)
         scenario = load_scenario(scenario_path)
         if uncertainty_replications and getattr(scenario, "parameter_uncertainty", None):
             with steps.timed("split the 5-year interval into chance and parameters"):
@@ -167,8 +155,7 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
         holdout.table.to_csv(out / "evaluation_holdout.csv", index=False, float_format="%.6g")
     rolling_md = None
     if rolling is not None:
-        rolling[0].to_csv(out / "validation_rolling_origin.csv", index=False, float_format="%.6g")
-        rolling_md = rolling_origin.markdown(rolling[0], rolling[1], replications)
+        rolling_md = rolling_origin.write_outputs(out, rolling[0], rolling[1], replications)
     if decomposition is not None:
         decomposition.to_csv(out / "uncertainty.csv", index=False, float_format="%.6g")
     text = calibration_report.render(
@@ -205,4 +192,4 @@ def calibrate_baseline(scenario_path: Path, targets_path: Path, replications: in
     return 0
 
 
-__all__ = ["DEFAULT_OUT", "DEFAULT_SCENARIO", "Steps", "calibrate_baseline", "prior_values"]
+__all__ = ["DEFAULT_OUT", "DEFAULT_SCENARIO", "Steps", "calibrate_baseline"]

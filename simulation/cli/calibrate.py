@@ -34,7 +34,8 @@ from simulation.calibration.run import DEFAULT_OUT, DEFAULT_SCENARIO, calibrate_
               help="Write the fitted values into the scenario file and the sets into --out "
                    "[default: with --fit, except --quick].")
 @click.option("--validate/--no-validate", default=True, show_default=True,
-              help="With --fit: rolling-origin validation (fits on the data to March 2022 and 2023, each projecting the next year).")
+              help="Rolling-origin validation: project 2022-23 and 2023-24 from the stocks "
+                   "before them (with --fit, each from a fit on the data to its origin only).")
 @click.option("--uncertainty-replications", type=click.IntRange(min=0), default=40,
               show_default=True, help="Paired replications for the chance/parameter split (0: skip).")
 @click.option("--holdout-replications", type=click.IntRange(min=0), default=40,

@@ -16,8 +16,9 @@ How elapsed times and histories are drawn (all from the ``initial.stock`` stream
 * **History**: children on plans or in care were last referred when their episode began; a share
   of those on CP plans (the published second-plan rate) have had a plan before.
 * **Need** (``need``): a child on a CIN plan has a need in the CIN-plan band, one on a CP plan in
-  the s.47 band, one in care from the care band up; the others (assessments, early help, children
-  about to return) are drawn as new referrals are. The position in the band is the child's own
+  the s.47 band, one in care from the care band up, one in assessment from the assessed bands up
+  (past the front door); the others (early help, children about to return) are drawn as new
+  referrals are. The position in the band is the child's own
   ``need`` draw, so the stock stream's draws are as they were.
 * **Children about to return**: children closed before the start who will be referred again,
   sized by Little's law (published re-referrals a year x mean delay), each with a remaining delay
@@ -138,9 +139,9 @@ def seed_initial_stock(model) -> None:
                                                  max(20 * n_assessment, 1))
     for _ in range(n_assessment):
         total, elapsed, age = open_spell(assessment_lengths)
-        child = child_aged(age, elapsed)
+        # Past the front door already: a need from the assessed bands up.
+        child = child_aged(age, elapsed, "not_in_need", from_band=True)
         draws = model.streams.episode_block(child.child_id, 0)
-        journeys.episode_need(child, draws)
         soon(env, journeys.assessment, child, draws, elapsed, total)
 
     n_leavers = round(stock.care_leavers.value)

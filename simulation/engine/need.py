@@ -85,7 +85,13 @@ class NeedScale:
         self.early_help_can_meet_below = self.bands[EARLY_HELP_CAN_MEET[-1]][1]
 
     def outcome(self, need: float) -> str:
-        """The assessment outcome of an episode whose need is ``need`` (below ``s47_from``)."""
+        """The assessment outcome of an episode whose need is ``need`` (below ``s47_from``).
+
+        A need below the assessed bands (a child of the starting stock already in assessment, or
+        every referral going to s.47 so that the bands have no width) takes the lowest outcome.
+        """
+        if need <= self.p_nfa or self.assessed_width <= 0.0:
+            return choose(self.outcomes, 0.0)
         return choose(self.outcomes, (need - self.p_nfa) / self.assessed_width)
 
     def nfa_limit(self, p_nfa_now: float) -> float:
