@@ -178,7 +178,8 @@ ALLOWED_NEXT: dict[str | None, set[str]] = {
     "cp_plan": {"cin_plan", "care", "closed"},
     "care": {"care_leaver", "closed"},
     "care_leaver": {"left"},
-    "closed": {"assessment", "closed"},
+    # A return home (or a special guardianship) that breaks down: straight back into care.
+    "closed": {"assessment", "care", "closed"},
     "left": set(),
 }
 STOCK_KPIS = {"cla": ("care",), "cp_plans_open": ("cp_plan",), "cin_plans_open": ("cin_plan",),

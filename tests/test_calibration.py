@@ -34,16 +34,39 @@ def test_targets_file_is_well_formed():
         f"non-positive tolerance: {modelled.loc[~(modelled['tolerance'] > 0), 'target_id'].tolist()}"
 
 
-def test_starting_stocks_and_population_are_inputs_never_targets():
-    """The 31 March 2022/2023 stocks, population and the Sep 2022 census the workforce starts
-    from are flagged as inputs, so they can never count as hits."""
+def test_population_is_an_input_and_stocks_are_targets():
+    """The population every run is given is an input, never a hit; the 31 March stocks and the
+    census are targets (a status-quo run should hold the level it starts from)."""
     def role(target_id):
         return TARGETS.set_index("target_id").loc[target_id, "role"]
-    for target_id in ("cla@2022-23", "cla@2021-22", "cp_plans_open@2022-23",
-                      "children_in_need@2022-23", "sw_fte@30_Sep_2022",
-                      "child_population_0_17@mid-2022"):
-        assert role(target_id) == "input", f"{target_id}: expected input, got {role(target_id)}"
-    assert role("cla_started@2022-23") == "target"
+    assert role("child_population_0_17@mid-2022") == "input"
+    for target_id in ("cla@2023-24", "cp_plans_open@2023-24", "children_in_need@2023-24",
+                      "sw_fte@30_Sep_2023", "cla_started@2023-24"):
+        assert role(target_id) == "target", f"{target_id}: expected target, got {role(target_id)}"
+
+
+def test_current_regime_counts_the_latest_two_years_the_latest_twice():
+    """A fit on the data to a year counts that year (weight 2) and the one before (weight 1),
+    with their September censuses; older years are checks; later ones are not shown at all."""
+    latest = calibrate.current_regime(TARGETS)
+    counted = latest[latest["role"] == "target"]
+    assert set(counted["period"]) == {"2022-23", "2023-24", "30 Sep 2022", "30 Sep 2023"}, \
+        f"counted periods {sorted(set(counted['period']))}"
+    weights = counted.groupby("period")["weight"].first().to_dict()
+    assert weights == {"2022-23": 1.0, "2023-24": 2.0, "30 Sep 2022": 1.0, "30 Sep 2023": 2.0}, weights
+    assert (latest.loc[latest["period"] == "2019-20", "role"] == "check").all()
+    early = calibrate.current_regime(TARGETS, "2021-22")
+    assert not early["period"].isin(["2022-23", "2023-24", "30 Sep 2022", "30 Sep 2023"]).any(), \
+        "a fit on the data to March 2022 must see nothing later"
+    assert set(early.loc[early["role"] == "target", "period"]) == {
+        "2020-21", "2021-22", "30 Sep 2020", "30 Sep 2021"}
+
+
+def test_recency_weights_scale_each_targets_share_of_the_loss():
+    """Two targets equally far outside their tolerance: the one weighted 2 costs twice as much."""
+    z = np.array([3.0, 3.0])
+    single = calibrate.robust_loss(z[:1])
+    assert calibrate.robust_loss(z, weights=np.array([1.0, 2.0])) == pytest.approx(3 * single)
 
 
 def test_targets_cover_the_issue_list_and_use_contract_kpis():
@@ -177,12 +200,15 @@ def test_calibrate_quick_runs_and_writes_a_report(tmp_path, capsys):
     for section in ("# Calibration report", "## Method in plain English", "## Targets",
                     "## Fitted parameters", "## First guess by arithmetic",
                     "## Targets no single year can hit together",
-                    "## One-year-ahead validation", "### Out of sample", "## Run time",
+                    "## Rolling-origin validation", "## Run time",
                     "**Quick mode**"):
         assert section in report, f"report lacks {section!r}"
     assert baseline.read_bytes() == before, "quick mode changed scenarios/baseline.toml"
     evaluation = pd.read_csv(tmp_path / "evaluation.csv")
-    assert len(evaluation) == len(calibrate.compared(TARGETS))
+    assert len(evaluation) == len(calibrate.compared(calibrate.current_regime(TARGETS)))
+    rolling = pd.read_csv(tmp_path / "validation_rolling_origin.csv")
+    assert set(rolling["origin"]) == {"2022-03-31", "2023-03-31"}
+    assert set(rolling["run"]) == {"projected", "front door"}
     trace = pd.read_csv(tmp_path / "fit_trace.csv")
     most = 2 + len(calibrate.FIT_PARAMETERS) + 1  # 2 search steps, then the Jacobian at the best
     assert 1 <= len(trace) <= most, f"quick fit should use at most {most} evaluations, used {len(trace)}"
@@ -208,5 +234,5 @@ def test_with_values_keeps_ranges_and_types():
     assert scenario.care.direct_entries_per_year.value == 22
     assert scenario.start_date == dt.date(2022, 4, 1)
     low, high = calibrate.parameter_range(path, "care.direct_entries_per_year")
-    assert (low, high) == (10.0, 30.0)
+    assert (low, high) == (5.0, 30.0)
     assert not math.isnan(low)

@@ -270,7 +270,7 @@ def test_paired_pilot_needs_fewer_replications_than_independent_runs(capsys):
             update={"value": 600.0})})})
     # Referrals, not families open: early help is full in both scenarios, so its stock does not
     # vary; the extra places divert first-time referrals of the same children.
-    answer = run_pilot(base, "referrals", "FY2023-24", 0.05, 6, 9, against=more,
+    answer = run_pilot(base, "referrals", "FY2024-25", 0.05, 6, 9, against=more,
                        progress=False)
     paired = answer.paired
     assert paired.correlation > 0.5, f"the pair should be correlated, got {paired.correlation}"

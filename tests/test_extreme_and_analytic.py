@@ -15,7 +15,7 @@ from scipy import stats
 from simulation.records.calendar import DAYS_PER_YEAR
 
 SEED = 4242
-STOCK = "initial_stock.2023-03-31"
+STOCK = "initial_stock.2024-03-31"
 
 NO_ARRIVALS = {
     "referrals.external_rate_per_year": 0,
@@ -25,6 +25,9 @@ NO_ARRIVALS = {
     "referrals.rereferral_after_plan_prob": 0,
     "early_help.escalation_to_referral_prob": 0,
     "early_help.unserved_referral_prob": 0,
+    # Returns home and special guardianships that break down bring children back into care.
+    "care.reentry_after_return_home_prob": 0,
+    "care.reentry_after_sgo_cao_prob": 0,
     # The starting stock's "children about to return" are sized from the published re-referral %.
     f"{STOCK}.rereferral_pct": 0,
 }

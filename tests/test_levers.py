@@ -110,14 +110,14 @@ def _spend(scenario, years: int = 5) -> pd.DataFrame:
 def test_intervention_and_early_help_spend_by_financial_year():
     """Hand-worked threshold_refresh costs and early help places by year (2023-24 prices).
 
-    FY2023-24 (366 days): training GBP 60,000 and lead GBP 65,000 from 1 October, 183 days each:
-    30,000 + 32,500 = 62,500. FY2025-26 (365 days): training to 30 September (183 days):
-    60,000 x 183/365 = 30,082.19, plus the lead 65,000. Early help: 450 places x GBP 7,000.
+    FY2024-25 (365 days): training GBP 60,000 and lead GBP 65,000 from 1 October 2024, 182 days
+    each: 125,000 x 182/365 = 62,328.77. FY2026-27 (365 days): training to 30 September 2026 (183
+    days): 60,000 x 183/365 = 30,082.19, plus the lead 65,000. Early help: 450 places x GBP 7,000.
     """
     spend = _spend(load_scenario(SCENARIOS / "threshold_refresh.toml"))
     observed = spend["spend_intervention_gbp"].to_dict()
-    expected = {"FY2023-24": 62_500.0, "FY2024-25": 125_000.0, "FY2025-26": 60_000 * 183 / 365 + 65_000,
-                "FY2026-27": 65_000.0, "FY2027-28": 65_000.0}
+    expected = {"FY2024-25": 125_000 * 182 / 365, "FY2025-26": 125_000.0,
+                "FY2026-27": 60_000 * 183 / 365 + 65_000, "FY2027-28": 65_000.0, "FY2028-29": 65_000.0}
     assert observed == pytest.approx(expected), f"expected {expected}, got {observed}"
     assert spend["spend_early_help_gbp"].tolist() == pytest.approx([3_150_000.0] * 5)
 
@@ -127,10 +127,10 @@ def test_early_help_spend_follows_the_capacity_lever():
     """more_early_help: 540 places in full years after the 6-month phase-in; between during it."""
     spend = _spend(load_scenario(SCENARIOS / "more_early_help.toml"))
     early_help = spend["spend_early_help_gbp"]
-    assert early_help["FY2023-24"] == pytest.approx(450 * 7000), early_help.to_dict()
-    assert 450 * 7000 < early_help["FY2024-25"] < 540 * 7000, early_help.to_dict()
-    assert early_help["FY2025-26"] == pytest.approx(540 * 7000), early_help.to_dict()
-    assert spend["early_help_capacity"]["FY2025-26"] == 540
+    assert early_help["FY2024-25"] == pytest.approx(450 * 7000), early_help.to_dict()
+    assert 450 * 7000 < early_help["FY2025-26"] < 540 * 7000, early_help.to_dict()
+    assert early_help["FY2026-27"] == pytest.approx(540 * 7000), early_help.to_dict()
+    assert spend["early_help_capacity"]["FY2026-27"] == 540
 
 
 @pytest.mark.unit
@@ -147,10 +147,10 @@ def test_package_repeats_its_parts_exactly():
 
 @pytest.mark.reproducibility
 def test_same_children_before_an_intervention_starts():
-    """more_early_help starts in April 2024: its first year's referrals are the baseline's, event for event."""
+    """more_early_help starts in April 2025: its first year's referrals are the baseline's, event for event."""
     from simulation.engine.model import run_replication
     base = run_replication(load_scenario(SCENARIOS / "baseline.toml"), 5, 0, 1.0).events
     alt = run_replication(load_scenario(SCENARIOS / "more_early_help.toml"), 5, 0, 1.0).events
     pick = lambda frame: frame[frame["event"] == "referral"][["time_days", "child_id"]].reset_index(drop=True)  # noqa: E731
     pd.testing.assert_frame_equal(pick(base), pick(alt))
-    assert dt.date(2024, 4, 1) > load_scenario(SCENARIOS / "baseline.toml").start_date
+    assert dt.date(2025, 4, 1) > load_scenario(SCENARIOS / "baseline.toml").start_date

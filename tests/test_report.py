@@ -26,8 +26,8 @@ STOCK_LEVELS = {  # roughly Southend's 31 March 2023 position, for a synthetic r
     "sw_caseload_mean": 15.9,
 }
 FLOW_LEVELS = {  # a financial year's flows; "referrals" deliberately far too high
-    "referrals": 4000.0, "rereferral_pct": 21.7, "s47_enquiries": 817.0, "icpcs": 191.0,
-    "cp_plans_started": 165.0, "cla_started": 94.0, "cla_ceased": 101.0,
+    "referrals": 4000.0, "rereferral_pct": 21.0, "s47_enquiries": 451.0, "icpcs": 113.0,
+    "cp_plans_started": 108.0, "cla_started": 81.0, "cla_ceased": 84.0,
 }
 
 
@@ -41,12 +41,12 @@ def _summary_row(period: str, kpi: str, mean: float, n: int = 5) -> dict:
 def synthetic_summary(years: int = 2) -> pd.DataFrame:
     """A small summary frame in the output contract's shape: month ends and financial years."""
     rows = []
-    month_ends = pd.date_range("2023-04-30", periods=12 * years, freq="ME")
+    month_ends = pd.date_range("2024-04-30", periods=12 * years, freq="ME")
     for index, day in enumerate(month_ends):
         for kpi, level in STOCK_LEVELS.items():
             rows.append(_summary_row(day.date().isoformat(), kpi, level * (1 + 0.002 * index)))
     for year in range(years):
-        label = f"FY{2023 + year}-{(24 + year) % 100:02d}"
+        label = f"FY{2024 + year}-{(25 + year) % 100:02d}"
         for kpi, level in {**STOCK_LEVELS, **FLOW_LEVELS}.items():
             rows.append(_summary_row(label, kpi, level))
     return pd.DataFrame(rows)
@@ -54,7 +54,7 @@ def synthetic_summary(years: int = 2) -> pd.DataFrame:
 
 class _Scenario:
     name = "synthetic"
-    start_date = dt.date(2023, 4, 1)
+    start_date = dt.date(2024, 4, 1)
 
 
 @pytest.mark.unit
@@ -123,7 +123,7 @@ def test_published_placement_mix_sums_to_100():
 
 @pytest.mark.unit
 def test_face_validity_tables_build_from_a_synthetic_summary():
-    """Flows compare the first financial year with 2022-23; stocks show year 1 and the last year."""
+    """Flows compare the first financial year with 2023-24; stocks show year 1 and the last year."""
     summary = synthetic_summary(years=2)
     flows = face_validity.flow_table(summary)
     stocks = face_validity.stock_table(summary)
@@ -131,22 +131,22 @@ def test_face_validity_tables_build_from_a_synthetic_summary():
     assert len(stocks) == len(face_validity.STOCK_ROWS), f"got {len(stocks)} stock rows"
     by_kpi = flows.set_index("_kpi")
     assert by_kpi.loc["referrals", "Gap and why"].startswith("above"), \
-        f"4,000 referrals against 2,406 should be 'above', got {by_kpi.loc['referrals', 'Gap and why']}"
+        f"4,000 referrals against 1,589 should be 'above', got {by_kpi.loc['referrals', 'Gap and why']}"
     assert by_kpi.loc["s47_enquiries", "Gap and why"] == "within tolerance", \
-        f"817 against 817 should be within tolerance, got {by_kpi.loc['s47_enquiries', 'Gap and why']}"
+        f"451 against 451 should be within tolerance, got {by_kpi.loc['s47_enquiries', 'Gap and why']}"
     cla = stocks.set_index("_kpi").loc["cla"]
     assert "year 1: within tolerance" in cla["Gap and why"] and "year 2:" in cla["Gap and why"], \
         f"CLA gap cell should cover year 1 and year 2, got {cla['Gap and why']}"
     text = face_validity.render(summary)
-    assert "| Referrals | 2,406 |" in text, "Markdown table lacks the referrals row"
+    assert "| Referrals | 1,589 |" in text, "Markdown table lacks the referrals row"
 
 
 @pytest.mark.unit
 def test_tolerance_follows_the_stated_rule():
-    """Counts: max(2*sqrt(N), half the 2019-2023 range); percentages: half range, at least 2 points."""
+    """Counts: max(2*sqrt(N), half the 2019-2024 range); percentages: half range, at least 2 points."""
     rows = {row.kpi: row for row in face_validity.FLOW_ROWS + face_validity.STOCK_ROWS}
     cla_series = actuals.series("cla")
-    expected = max(2 * math.sqrt(310), (cla_series.max() - cla_series.min()) / 2)
+    expected = max(2 * math.sqrt(307), (cla_series.max() - cla_series.min()) / 2)
     got = face_validity.tolerance(rows["cla"])
     assert math.isclose(got, expected), f"CLA tolerance: expected {expected}, got {got}"
     got = face_validity.tolerance(rows["cla_3plus_placements_pct"])  # series 10-14: half range 2

@@ -76,4 +76,4 @@ def test_a_scaled_authority_runs(baseline):
     expected = round(4 * baseline.stock.cla.value)
     assert abs(len(started) - expected) <= 1, \
         f"starting looked-after children: expected {expected}, observed {len(started)}"
-    assert big.start_date == dt.date(2023, 4, 1)
+    assert big.start_date == dt.date(2024, 4, 1)

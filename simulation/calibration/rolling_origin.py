@@ -95,11 +95,17 @@ HEADLINE_GROUPS: dict[str, tuple[str, ...]] = {
 
 def with_referral_input(scenario_path: Path, values: dict[str, float], multiplier: float) -> Scenario:
     """The origin's scenario with ``values`` and the referral lever at ``multiplier`` from its start."""
-    data = calibrate._resolved_for_fit(scenario_path)
     from simulation.scenario import parameter_sets
 
+    data = calibrate._resolved_for_fit(scenario_path)
     for dotted, value in values.items():
         parameter_sets.set_value(data, dotted, value)
+    return Scenario.model_validate(add_referral_input(data, multiplier))
+
+
+def add_referral_input(data: dict, multiplier: float) -> dict:
+    """Scenario data (as loaded, unvalidated) with the referral lever at ``multiplier`` from its
+    start date: the validation's way of giving a year's referrals as an input."""
     interventions = data.setdefault("interventions", {})
     items = dict(interventions.get("items") or {})
     items["published_referrals"] = {
@@ -112,7 +118,7 @@ def with_referral_input(scenario_path: Path, values: dict[str, float], multiplie
                            "range": [0.01, 10.0]}},
     }
     interventions["items"] = items
-    return Scenario.model_validate(data)
+    return data
 
 
 def _project(scenario: Scenario, rows: pd.DataFrame, replications: int, seed: int,
@@ -323,6 +329,7 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["FITTED_VALUES_CSV", "HEADLINE_GROUPS", "ORIGINS", "Origin", "fitted_values_frame",
+__all__ = ["FITTED_VALUES_CSV", "HEADLINE_GROUPS", "ORIGINS", "Origin", "add_referral_input",
+           "fitted_values_frame",
            "markdown", "read_fitted_values", "rolling_origin", "validate_origin", "with_referral_input",
            "write_outputs"]
