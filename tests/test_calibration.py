@@ -45,21 +45,17 @@ def test_population_is_an_input_and_stocks_are_targets():
         assert role(target_id) == "target", f"{target_id}: expected target, got {role(target_id)}"
 
 
-def test_current_regime_counts_the_latest_two_years_the_latest_twice():
-    """A fit on the data to a year counts that year (weight 2) and the one before (weight 1),
-    with their September censuses; older years are checks; later ones are not shown at all."""
+def test_current_regime_counts_the_latest_year_only():
+    """A fit on the data to a year counts that year and its September census; older years are
+    checks; later ones are not shown at all."""
     latest = calibrate.current_regime(TARGETS)
     counted = latest[latest["role"] == "target"]
-    assert set(counted["period"]) == {"2022-23", "2023-24", "30 Sep 2022", "30 Sep 2023"}, \
-        f"counted periods {sorted(set(counted['period']))}"
-    weights = counted.groupby("period")["weight"].first().to_dict()
-    assert weights == {"2022-23": 1.0, "2023-24": 2.0, "30 Sep 2022": 1.0, "30 Sep 2023": 2.0}, weights
-    assert (latest.loc[latest["period"] == "2019-20", "role"] == "check").all()
+    assert set(counted["period"]) == {"2023-24", "30 Sep 2023"}, sorted(set(counted["period"]))
+    assert (latest.loc[latest["period"].isin(["2019-20", "2022-23"]), "role"] == "check").all()
     early = calibrate.current_regime(TARGETS, "2021-22")
     assert not early["period"].isin(["2022-23", "2023-24", "30 Sep 2022", "30 Sep 2023"]).any(), \
         "a fit on the data to March 2022 must see nothing later"
-    assert set(early.loc[early["role"] == "target", "period"]) == {
-        "2020-21", "2021-22", "30 Sep 2020", "30 Sep 2021"}
+    assert set(early.loc[early["role"] == "target", "period"]) == {"2021-22", "30 Sep 2021"}
 
 
 def test_recency_weights_scale_each_targets_share_of_the_loss():
