@@ -1,11 +1,9 @@
 """Calibration: the baseline beside Southend's published figures, the distance, and a small fit.
 
-Owns reading ``calibration/targets.csv`` (written by ``simulation.calibration.build_targets``), simulating
-each target from R replications with common random numbers, the tolerance-weighted distance and
-hit rate, and how far the targets fall outside tolerance (``fit_loss``); the fit itself is
-``simulation.calibration.fitting``. Plausible parameter sets and the write-back are in
-``simulation.calibration.plausible_sets``, the report in ``simulation.calibration.report``; ``cssim
-calibrate`` (``simulation.calibration.run``) ties them together.
+Owns reading ``calibration/targets.csv`` (``build_targets``), simulating each target from R
+replications with common random numbers, the distance, hit rate and the fit's loss
+(``fit_loss``); the fit is ``fitting``, plausible sets and the write-back ``plausible_sets``, the
+report ``report``; ``run`` (``cssim calibrate``) ties them together.
 
 Method in plain words
 ---------------------
@@ -17,15 +15,11 @@ Method in plain words
   counted published year (``current_regime``): the model is a status-quo projection, and a target is hit
   when the simulated mean is within the target's tolerance (which includes half the published
   range, the year-to-year variation the model is not asked to reproduce).
-- Why not the first year: it is a warm-up. The run starts from the published 31 March 2023
-  stock, which carries no history of closed cases, and from the September 2022 workforce
-  census; measures that depend on history or on the workforce settling move for about two
-  years (second CP plans 18% in year 1, 25-27% from year 2; agency social workers 26 FTE in
-  year 1, 21-23 in years 2-3; with the values fitted on year 1, the foster share went from 71%
-  in year 1 to 73-74.5% from year 2). A fit that saw only year 1 could not see those
-  movements. Years 2-3 are averaged (not one year) so that each replication's figure is
-  steadier. The rolling-origin validation (``rolling_origin``) is a projection from a
-  published stock and keeps the first year.
+- Why not the first year: it is a warm-up. The starting stock carries no history of closed
+  cases and the workforce starts from a census; measures that depend on history or on the
+  workforce settling move for about two years (second CP plans, agency social workers, the
+  foster share). Years 2-3 are averaged so that each replication's figure is steadier. The
+  rolling-origin validation (``rolling_origin``) projects from a published stock: year 1.
 - **The current regime** (``current_regime``): a fit on the data to year Y counts the targets of
   Y only (and the census of September inside it); earlier years are reported as checks, later
   ones are not shown to the fit at all. The baseline describes the service as it is now, not an
@@ -37,16 +31,15 @@ Method in plain words
   ``|simulated mean - published| <= tolerance``.
 - The fit minimises how far the targets fall outside their tolerances, each tolerance narrowed
   by the simulated mean's own noise (``noise_margins``), so that its hits hold on replications
-  it never saw; ``cssim calibrate`` reports the hit rate on such replications too.
-- Common random numbers: every evaluation uses the same seed and replications 0..R-1, so two
-  parameter sets differ by their effect, not by chance; the optimiser sees a deterministic function.
+  it never saw, plus the squared gaps (``CENTRE_WEIGHT``), so that it centres them.
+- Common random numbers: every evaluation uses the same seed and replications 0..R-1: the
+  optimiser sees a deterministic function.
 
 Assumptions
 -----------
 - A fitted parameter is a number or one entry of a table (``section.table.key``; see
   ``parameter_sets.set_value``), moved inside the ``range`` the scenario gives it.
-- Replications run in this process or a local process pool; results do not depend on which.
-"""
+- Replications run here or in a local process pool; results do not depend on which."""
 
 from __future__ import annotations
 
@@ -91,11 +84,9 @@ FIT_PARAMETERS: tuple[str, ...] = (
 )
 
 
-#: The published years a fit counts, oldest first, and each one's weight in the fit's loss:
-#: the last year only (see ``current_regime`` for why not more).
+#: Years a fit counts, oldest first, with weights: the last only (``current_regime``).
 RECENCY_WEIGHTS: tuple[float, ...] = (1.0,)
-#: The last published financial year (and so the baseline's fit: data to 31 March 2024).
-LATEST_YEAR = "2023-24"
+LATEST_YEAR = "2023-24"  #: the last published financial year: the baseline's fit counts it
 
 
 # ----------------------------------------------------------------------------- targets
@@ -323,12 +314,20 @@ def robust_loss(z: np.ndarray, margin: np.ndarray | float = 0.0,
     return float(np.sum(np.asarray(weights, dtype=float) * 2.0 * (np.sqrt(1.0 + excess ** 2) - 1.0)))
 
 
+#: Weight of the squared gaps (in tolerances) in the fit's loss: the fit centres the current
+#: regime's figures, where tolerances (half the 2019-24 range) also hold levels since left behind.
+CENTRE_WEIGHT = 0.5
+
+
 def fit_loss(table: pd.DataFrame) -> float:
-    """The fit's objective for one evaluation: ``robust_loss`` of the counted gaps, each target's
-    dead zone narrowed by its ``noise_margins``, weighted by recency (``current_regime``)."""
+    """The fit's objective for one evaluation: ``robust_loss`` of the counted gaps (each target's
+    dead zone narrowed by its ``noise_margins``) plus ``CENTRE_WEIGHT`` times their squares,
+    weighted by recency (``current_regime``)."""
     weights = (table.loc[table["role"] == "target", "weight"].to_numpy(float)
                if "weight" in table else 1.0)
-    return robust_loss(counted_gaps(table), noise_margins(table), weights)
+    z = counted_gaps(table)
+    return (robust_loss(z, noise_margins(table), weights)
+            + CENTRE_WEIGHT * float(np.sum(np.asarray(weights, dtype=float) * z ** 2)))
 
 
 def distance_and_hits(table: pd.DataFrame) -> tuple[float, float, int, int]:

@@ -14,7 +14,7 @@ Covers
   (grey bar), and beside it the simulated mean (circle: hit, cross: miss; green / red) with its
   95% interval across replications. Inputs of the same group are drawn hollow and grey: they
   never count.
-- ``validation_errors.png``: the one-year-ahead validation, the error of each measure in
+- ``validation_errors.png``: the rolling-origin validation of the latest year, each error in
   tolerances ((projected mean - published) / tolerance) as horizontal bars, with the band of
   +-1 tolerance shaded: a bar ending inside the band is within tolerance.
 """
@@ -178,10 +178,10 @@ def markdown(written: dict[str, str]) -> str:
         if key in titles:
             lines += [f"![{titles[key]}]({path})", ""]
     if "validation_errors" in written:
-        lines += ["The one-year-ahead validation, each measure's error in tolerances (the grey band "
-                  "is ±1 tolerance; * marks the September 2022 workforce figures the run starts "
-                  "from, close to inputs):", "", f"![One-year-ahead validation errors]({written['validation_errors']})",
-                  ""]
+        lines += ["The rolling-origin validation of 2023-24 (from 31 March 2023, fitted on the data "
+                  "to March 2023, the year's published referrals given): each measure's error in "
+                  "tolerances, the grey band ±1 tolerance:", "",
+                  f"![Rolling-origin validation errors]({written['validation_errors']})", ""]
     return "\n".join(lines)
 
 
