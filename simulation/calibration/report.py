@@ -135,33 +135,30 @@ METHOD = """## Method in plain English
 
 - **Targets** (`calibration/targets.csv`, written by `simulation/calibration/build_targets.py` from the
   published figures): every Southend figure the model can reproduce for the years ending March
-  2020 to 2023 (workforce census September 2019 to 2022), each with its source and a tolerance by
+  2020 to 2024 (workforce census September 2019 to 2023), each with its source and a tolerance by
   one rule: counts, the larger of two Poisson standard errors (`2*sqrt(N)`) and half the published
-  2019-2023 range; rates, the same carried to the rate; percentages, half the range and at least
-  2 points. Starting stocks, population and the census values the workforce starts from are
-  **inputs** and never count as hits. Figures outside the window, quoted second-hand (the
-  November 2022 deep dive) or top-down (the 2024-25 spend outturn) are **checks**: shown, not counted.
+  2019-2024 range; rates, the same carried to the rate; percentages, half the range and at least
+  2 points. **The current regime**: the fit counts the latest year only (2023-24 and the
+  September 2023 census); earlier years are **checks**, shown and not counted, as are figures
+  quoted second-hand (the November 2022 deep dive) or top-down (the 2024-25 spend outturn). The
+  population is an **input**; stocks at 31 March are targets (a status-quo run should hold them).
 - **Simulation**: the scenario is run R times (replications 0..R-1 of one seed: common random
   numbers, so two parameter sets differ by their effect, not by chance). Its *typical year*, the
-  mean of its second and third years (April 2024 to March 2026; workforce: 30 September 2024 and
-  2025), is set beside every published year: the baseline is a status-quo projection, so it
-  should sit inside the band the recent years vary in. The first year is left out as a warm-up:
-  the run starts from the published 31 March 2023 stock, which carries no history of closed
-  cases, and from the September 2022 workforce census, and several measures take about two
-  years to settle (second CP plans 18% in year 1 and 25-27% after; agency social workers 26 FTE
-  in year 1 and 21-23 in years 2-3; the foster share 71% in year 1 and 73-74.5% after). A fit
-  that saw year 1 only could not see those movements, and the projection to 2028 carried them.
+  mean of its second and third years (April 2025 to March 2027; workforce: 30 September 2025 and
+  2026), is set beside the counted year. The first year is left out as a warm-up: the starting
+  stock carries no history of closed cases and the workforce starts from a census, and several
+  measures take about two years to settle.
 - **Scores**: a target is *hit* when the simulated mean lies within its tolerance. The *hit rate*
   is the share of counted targets hit; the *distance* is the mean of the squared gaps measured in
   tolerances (0 is perfect; 1 is one tolerance away on average).
 - **Fitting** (`--fit`): {fitted_count} uncertain parameters, each chosen because it drives one group
   of targets (`calibrate.FIT_PARAMETERS`), are moved inside the ranges the scenario gives them to
-  minimise how far the targets fall outside their tolerances (a target hit costs nothing: the
-  criterion is "within tolerance"; for the fit, each tolerance is narrowed by the chance in the
-  simulated mean, `sqrt(2)` standard errors, so it does not settle for means on the edge that
-  fresh replications would push out), with a robust loss (squared just outside a tolerance,
-  growing linearly far outside it, so targets the model cannot reach, such as two published years
-  far apart, pull on the fit less). The search is Powell's method (scipy `minimize`, bounded to
+  minimise how far the targets fall outside their tolerances (for the fit, each tolerance is
+  narrowed by the chance in the simulated mean, `sqrt(2)` standard errors, so it does not settle
+  for means on the edge that fresh replications would push out), with a robust loss (squared just
+  outside a tolerance, growing linearly far outside it), plus half the squared gaps in tolerances
+  (`calibrate.CENTRE_WEIGHT`), so that it centres the current regime's figures rather than
+  settling anywhere inside tolerances wide enough to hold levels the service has left. The search is Powell's method (scipy `minimize`, bounded to
   the ranges): line searches along each parameter in turn, needing no derivatives, with the
   same seeds at every step, so the gaps are a deterministic function of the parameters. Nothing is
   fitted by setting an output directly. The fitted values are written into the scenario file,
