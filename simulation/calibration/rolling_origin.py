@@ -12,7 +12,7 @@ again.)
 For each origin (``ORIGINS``: 31 March 2022 and 31 March 2023):
 
 1. **Fit on the data to that March only** (``calibrate.current_regime`` with that year last: the
-   two latest years counted, the latest twice; the workforce censuses to the September before),
+   latest year counted, with the September census inside it),
    starting from the prior values (the parameters before any calibration), from the origin's
    scenario file (``calibration/origins/<date>.toml``: the baseline with that day's published
    stock and the workforce of the census before it).
@@ -275,8 +275,8 @@ def summary(table: pd.DataFrame) -> str:
 def markdown(table: pd.DataFrame, fits: dict, replications: int) -> str:
     multipliers = ", ".join(f"{key.split(':')[0]}: x{value:.3f}" for key, value in fits.items()
                             if key.endswith(":multiplier") and value is not None)
-    fitted = ("Each origin's model was fitted on the data up to that 31 March only (the two latest "
-              "years counted, the latest twice)" if fits.get("refit", True) else
+    fitted = ("Each origin's model was fitted on the data up to that 31 March only (the latest "
+              "year counted, its figures centred)" if fits.get("refit", True) else
               "**Not refitted** (`--no-fit`): the scenario file's values, which saw these years, "
               "so this is an in-sample check")
     return "\n".join([
