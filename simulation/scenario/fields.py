@@ -2,6 +2,10 @@
 
 Every parameter carries a ``source`` or an ``assumption`` with a plausible ``range``; a value
 must lie inside its range. Tables over a closed set (``vocabulary``) check their keys.
+
+Numbers are strict: ``value = "600"`` or ``value = true`` is refused, not read as 600 or 1 (a
+quoted number is usually a slip, and a boolean never a count). Every section checks each of its
+parameters against its plausibility bounds (``simulation.scenario.plausibility``), sourced or not.
 """
 
 from __future__ import annotations
@@ -9,7 +13,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from simulation.scenario import plausibility
 
 Key = TypeVar("Key")
 
@@ -32,16 +38,20 @@ class _Provenance(BaseModel):
         return self
 
 
-Finite = Annotated[float, Field(allow_inf_nan=False)]
-UnitInterval = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-PositiveFinite = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+# Strict: an int or a float, never a string or a boolean (pydantic would read "600" as 600.0).
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+UnitInterval = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
+PositiveFinite = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
+Bounds = tuple[Finite, Finite]
+#: A calendar year as a table key ("2023"): the population is looked up by year number.
+Year = Annotated[str, Field(pattern=r"^(19|20|21)\d\d$")]
 
 
 class Quantity(_Provenance):
     """A number with provenance; ``value`` must lie within ``range`` when one is given."""
 
     value: Finite
-    range: tuple[float, float] | None = None
+    range: Bounds | None = None
 
     @model_validator(mode="after")
     def _in_range(self):
@@ -53,7 +63,7 @@ class Quantity(_Provenance):
 
 
 class NonNegative(Quantity):
-    value: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    value: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
 
 
 class Positive(Quantity):
@@ -68,7 +78,7 @@ class ProbabilityTable(_Provenance, Generic[Key]):
     """Probabilities over a closed set of outcomes; they must sum to 1 (missing keys are 0)."""
 
     value: dict[Key, UnitInterval]
-    range: dict[Key, tuple[float, float]] | None = None
+    range: dict[Key, Bounds] | None = None
 
     @model_validator(mode="after")
     def _sums_to_one(self):
@@ -94,22 +104,36 @@ class ProbabilityByKey(_EveryKey, Generic[Key]):
     """A probability for each key of a closed set (they need not sum to 1); all keys required."""
 
     value: dict[Key, UnitInterval]
-    range: dict[Key, tuple[float, float]] | None = None
+    range: dict[Key, Bounds] | None = None
 
 
 class PositiveByKey(_EveryKey, Generic[Key]):
     """A positive number for each key of a closed set; all keys required."""
 
     value: dict[Key, PositiveFinite]
-    range: dict[Key, tuple[float, float]] | None = None
+    range: dict[Key, Bounds] | None = None
 
 
 class CountByYear(_Provenance):
     """Counts by calendar year, e.g. the ONS mid-year population."""
 
-    value: dict[str, PositiveFinite]
-    range: tuple[float, float] | None = None
+    value: dict[Year, PositiveFinite]
+    range: Bounds | None = None
 
 
 class _Section(BaseModel):
+    """A scenario section: every parameter in it is checked against its plausibility bounds."""
+
     model_config = _STRICT
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plausible(cls, found, info: ValidationInfo):
+        # Parameters, and tables of them (an intervention's levers, keyed by the parameter moved).
+        items = found.items() if isinstance(found, dict) else [(None, found)]
+        for key, item in items:
+            if isinstance(item, _Provenance):
+                expected = plausibility.check(info.field_name, item.value)
+                if expected:
+                    raise ValueError(f"{key}: {expected}" if key is not None else expected)
+        return found

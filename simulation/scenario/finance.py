@@ -15,15 +15,12 @@ Covers
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from simulation.scenario.fields import Positive
+from simulation.scenario.fields import Positive, _Section
 
 
-class Finance(BaseModel):
+class Finance(_Section):
     """Price-base conversions (no simulation effect)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     gdp_deflator_2023_24_to_2024_25_multiplier: Positive
 
 

@@ -54,7 +54,7 @@ class InterventionItem(_Section):
 
     description: str
     start_date: dt.date
-    phase_in_months: Annotated[int, Field(ge=0, le=60)]
+    phase_in_months: Annotated[int, Field(strict=True, ge=0, le=60)]
     annual_cost_gbp: NonNegative
     cost_end_date: dt.date | None = None
     levers: dict[str, LeverMultiplier] = {}

@@ -34,14 +34,40 @@ class ScenarioError(Exception):
     """A scenario file that cannot be used; the message is one line for the user."""
 
 
+#: The largest scenario file read (bytes): the baseline is about 30 KB; a device such as
+#: /dev/zero, or a data file named by mistake, is refused rather than read until memory runs out.
+MAX_SCENARIO_BYTES = 1_000_000
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    """The TOML table in ``path``; a ``ScenarioError`` naming the file for anything that is not
+    a readable UTF-8 TOML file."""
+    where = f"{path}: "
     try:
+        if path.is_dir():
+            raise ScenarioError(f"{where}is a folder, expected a scenario file (.toml)")
+        if path.exists() and not path.is_file():
+            raise ScenarioError(f"{where}is not a regular file (a device or a pipe?), "
+                                "expected a scenario file (.toml)")
         with path.open("rb") as handle:
-            return tomllib.load(handle)
+            data = handle.read(MAX_SCENARIO_BYTES + 1)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
+        raise ScenarioError(f"{where}scenario file not found") from None
+    except OSError as exc:
+        raise ScenarioError(f"{where}cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_SCENARIO_BYTES:
+        raise ScenarioError(f"{where}larger than {MAX_SCENARIO_BYTES:,} bytes, expected a "
+                            "scenario file (.toml)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ScenarioError(f"{where}not UTF-8 text (byte {exc.start + 1}, line {line}), "
+                            "expected a TOML scenario file saved as UTF-8") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML ({exc})") from None
+        raise ScenarioError(f"{where}not valid TOML ({exc})") from None
 
 
 def _is_parameter(node: Any) -> bool:
@@ -71,11 +97,15 @@ def _resolve(path: Path, depth: int = 0) -> dict[str, Any]:
     base_name = raw.pop("extends", None)
     if base_name is None:
         return raw
-    if not isinstance(base_name, str):
+    if not isinstance(base_name, str) or not base_name.strip():
         raise ScenarioError(f"{path}: extends: got {base_name!r}, expected a file name")
     base_path = (path.parent / base_name).resolve()
     if not base_path.exists():
         raise ScenarioError(f"{path}: extends: base scenario '{base_name}' not found (looked for {base_path})")
+    if not base_path.is_file():
+        what = "a folder" if base_path.is_dir() else "not a regular file (a device or a pipe?)"
+        raise ScenarioError(f"{path}: extends: '{base_name}' is {what} ({base_path}), expected a "
+                            "scenario file (.toml)")
     return _merge(_resolve(base_path, depth + 1), raw)
 
 
@@ -86,7 +116,11 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{location}: missing, expected a value"
     found = error.get("input")
+    if isinstance(found, dict) and "value" in found:  # a parameter table: show its value
+        found = found["value"]
     shown = json.dumps(found, default=str) if not isinstance(found, dict) else "a table"
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
     message = error["msg"].replace("Value error, ", "")
     return f"{location}: got {shown}, expected: {message}"
 

@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from simulation.records.streams import Streams
 
@@ -54,7 +54,7 @@ class ParameterUncertainty(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    enabled: bool = True
+    enabled: Annotated[bool, Field(strict=True)] = True
     sets_file: str
     parameters: tuple[str, ...] = ()
     point: tuple[float, ...] = ()

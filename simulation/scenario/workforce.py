@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from typing import Annotated
 
-from simulation.scenario.fields import NonNegative, Positive, Probability, Quantity, _Provenance
+from pydantic import Field, model_validator
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+from simulation.scenario.fields import (
+    NonNegative,
+    Positive,
+    Probability,
+    Quantity,
+    _Provenance,
+    _Section,
+)
 
 
 class DateParameter(_Provenance):
@@ -35,10 +42,6 @@ class DateParameter(_Provenance):
         if self.range is not None and not self.range[0] <= self.value <= self.range[1]:
             raise ValueError(f"date inside its range [{self.range[0]}, {self.range[1]}]")
         return self
-
-
-class _Section(BaseModel):
-    model_config = _STRICT
 
 
 class Workforce(_Section):
@@ -127,7 +130,7 @@ class CaseloadEffects(_Section):
     a single effect is switched off by its strength 0.
     """
 
-    enabled: bool = True
+    enabled: Annotated[bool, Field(strict=True)] = True
     reference_caseload: Positive
     no_further_gain_below_caseload: Positive
     max_multiplier: Positive
