@@ -21,7 +21,8 @@ from typing import Callable
 import pandas as pd
 
 from simulation.records.csv_text import csv_text
-from simulation.runs.runfolder import json_text, rep_paths, write_atomic
+from simulation.runs import resume
+from simulation.runs.runfolder import RUN_CONFIG_FILE, code_version, json_text, rep_paths, write_atomic
 from simulation.scenario import parameter_sets
 
 
@@ -114,13 +115,26 @@ def compute_replication(scenario, seed: int, replication: int, years: float,
     return {**texts, "record": record}
 
 
-def write_replication(reps_dir: Path, replication: int, result: dict) -> dict:
-    """Write one replication's files atomically, the record last (it marks it complete)."""
-    paths = rep_paths(Path(reps_dir), replication)
+def write_replication(reps_dir: Path, replication: int, result: dict, config: dict | None = None,
+                      maker: dict | None = None) -> dict:
+    """Write one replication's files atomically, the record last (it marks it complete).
+
+    The record is sealed (``simulation.runs.resume.seal``) with the checksums of the two CSV
+    files, the run's arguments ``config`` (default: the folder's ``run_config.json``) and the code
+    that computed it ``maker`` (default: this process's), so a resumed run can prove it may reuse
+    them.
+    """
+    reps_dir = Path(reps_dir)
+    paths = rep_paths(reps_dir, replication)
+    if config is None:
+        config_path = reps_dir / RUN_CONFIG_FILE
+        config = json.loads(config_path.read_text(encoding="utf-8")) if config_path.is_file() else {}
+    maker = resume.made_by(code_version()) if maker is None else maker
+    record = resume.seal(result["record"], result, config, maker)
     write_atomic(paths["monthly"], result["monthly"])
     write_atomic(paths["annual"], result["annual"])
-    write_atomic(paths["record"], json_text(result["record"]))
-    return result["record"]
+    write_atomic(paths["record"], json_text(record))
+    return record
 
 
 def run_one_replication(scenario, seed: int, replication: int, years: float, reps_dir: Path,

@@ -16,8 +16,10 @@ Assumptions
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import platform
 import subprocess
 import uuid
 from functools import lru_cache
@@ -67,6 +69,15 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path, float_format: str | None =
     write_atomic(path, csv_text(frame, float_format))
 
 
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of the bytes of ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def json_text(data) -> str:
     """JSON with sorted keys and two-space indents: the same data always gives the same bytes."""
     return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
@@ -80,9 +91,26 @@ def read_rep(path: Path, period_col: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={"value": [""]})
 
 
+#: Libraries whose versions decide the numbers, recorded in the manifest and checked on resume.
+LIBRARIES = ("numpy", "simpy", "pandas")
+
+
+def _source_sha256(package: Path) -> str:
+    """SHA-256 over the package's Python files (paths and bytes, in path order): the code that
+    ran, whether or not it is committed, and wherever it is installed."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 @lru_cache(maxsize=1)
 def code_version() -> dict:
-    """Package version and git commit of the code in this process (cached: code loads once)."""
+    """What computed a run (cached: code loads once): package version, git commit and whether
+    the clone differs from it (changed, staged or untracked files), a hash of the package's
+    source, and the versions of Python, numpy, simpy and pandas."""
     try:
         version = metadata.version("cssim")
     except metadata.PackageNotFoundError:
@@ -98,26 +126,50 @@ def code_version() -> dict:
         return done.stdout.strip()
 
     commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {"cssim": version, "git_commit": commit,
-            "git_dirty": None if status is None else bool(status)}
+    # Untracked files count: a new module nobody committed changes what runs as surely as an
+    # edited one (ignored files, such as outputs/, do not).
+    status = git("status", "--porcelain", "--untracked-files=normal") if commit else None
+    found = {"cssim": version, "git_commit": commit,
+             "git_dirty": None if status is None else bool(status),
+             "source_sha256": _source_sha256(here.parent),
+             "python": platform.python_version()}
+    for library in LIBRARIES:
+        try:
+            found[library] = metadata.version(library)
+        except metadata.PackageNotFoundError:
+            found[library] = None
+    return found
 
 
 def prepare_folder(out_dir: Path, config: dict, resume: bool) -> Path:
     """Make ``out_dir/reps`` ready, refusing a folder that holds anything but this run's work.
 
     Raises ``RunFolderError`` when not resuming and the folder is not empty, or when resuming a
-    folder whose ``run_config.json`` differs from ``config`` (scenario hash, seed, years).
+    folder whose ``run_config.json`` differs from ``config`` (scenario hash, seed, years). Hidden
+    files (the lock, a temp file cut short) are not content. A damaged ``run_config.json`` is
+    written afresh: each replication's record holds the arguments it was computed with, and
+    ``simulation.runs.resume`` checks them one by one.
     """
     reps_dir = out_dir / REPS_DIR
     config_path = reps_dir / RUN_CONFIG_FILE
+    found = damaged = None
     if resume and config_path.is_file():
-        found = json.loads(config_path.read_text(encoding="utf-8"))
+        try:
+            found = json.loads(config_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            found = None
+        if not isinstance(found, dict):
+            found, damaged = None, True
+            config_path.unlink()
+    if damaged:
+        pass
+    elif found is not None:
         differ = sorted(key for key in config if found.get(key) != config[key])
         if differ:
             raise RunFolderError(f"{out_dir} holds a run with a different {', '.join(differ)}; "
                                  "resume only with the same scenario, seed and years")
-    elif out_dir.exists() and any(path.is_file() for path in out_dir.rglob("*")):
+    elif out_dir.exists() and any(path.is_file() and not path.name.startswith(".")
+                                  for path in out_dir.rglob("*")):
         what = "holds files but no run to resume" if resume else "is not empty"
         raise RunFolderError(f"{out_dir} {what}; choose another output folder")
     reps_dir.mkdir(parents=True, exist_ok=True)

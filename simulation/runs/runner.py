@@ -28,8 +28,6 @@ Assumptions
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from typing import Callable
 import pandas as pd
 
 from simulation.records import contract
+from simulation.runs.budget import check_run
 from simulation.runs.executors import describe, open_executor
 from simulation.runs.progress import replication_bar
 from simulation.runs.replication import (
@@ -50,10 +49,12 @@ from simulation.runs.replication import (
     scenario_hash,
     write_replication,
 )
+from simulation.runs import resume as resuming
 from simulation.runs.runfolder import (  # re-exported: the CLI and tests use them as runner.<name>
     FLOAT_FORMAT,
     RunFolderError,
     code_version,
+    file_sha256,
     json_text,
     list_run_files,
     prepare_folder,
@@ -107,21 +108,29 @@ class _PlannedRun:
     todo: list[int]
     started_at: str
     clock: float
+    maker: dict
 
 
-def _plan_run(scenario, replications: int, seed: int, years: float, out_dir, resume: bool
-              ) -> _PlannedRun:
+def _plan_run(scenario, replications: int, seed: int, years: float, out_dir, resume: bool,
+              say: Callable[[str], None] | None = None) -> _PlannedRun:
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
     config = _run_config(scenario, seed, years)
     reps_dir = prepare_folder(out_dir, config, resume)
-    wanted = range(replications)
-    # Complete means all three files; a lost CSV reruns the replication rather than failing.
-    done = [r for r in wanted if all(path.is_file() for path in rep_paths(reps_dir, r).values())
-            ] if resume else []
-    todo = sorted(set(wanted) - set(done))
-    return _PlannedRun(scenario, out_dir, config, reps_dir, done, todo, started_at, clock)
+    maker = resuming.made_by(code_version())
+    done: list[int] = []
+    if resume:
+        # Reused only when proved: checksums, arguments and code (simulation.runs.resume).
+        found = resuming.plan(reps_dir, replications, config, maker)
+        resuming.remove_strays(reps_dir, found.strays)
+        for replication in found.redo:  # unfinished until rewritten whole, record last
+            rep_paths(reps_dir, replication)["record"].unlink(missing_ok=True)
+        done = found.reused
+        if say is not None:
+            say(resuming.notice(found))
+    todo = sorted(set(range(replications)) - set(done))
+    return _PlannedRun(scenario, out_dir, config, reps_dir, done, todo, started_at, clock, maker)
 
 
 def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, finish,
@@ -150,7 +159,8 @@ def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, fi
             failures.append(outcome)
             continue
         index, replication = outcome.key
-        write_replication(plans[index].reps_dir, replication, outcome.value)
+        plan = plans[index]
+        write_replication(plan.reps_dir, replication, outcome.value, plan.config, plan.maker)
         bar.update(1)
         left[index] -= 1
         if left[index] == 0:
@@ -162,22 +172,12 @@ def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, fi
         raise ReplicationError(f"{where} failed: {first.error}") from first.error
 
 
-def _check_arguments(replications, workers, seed, years) -> tuple[int, int, int, float]:
-    for name, value, least in (("replications", replications, 1), ("workers", workers, 1),
-                               ("seed", seed, 0)):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < least:
-            raise ValueError(f"{name} must be an integer >= {least}, got {value!r}")
-    if not (isinstance(years, numbers.Real) and math.isfinite(years) and years > 0):
-        raise ValueError(f"years must be a positive finite number, got {years!r}")
-    # Plain Python numbers, so 5 and 5.0 (or numpy integers) give the same manifest.
-    return int(replications), int(workers), int(seed), float(years)
-
-
 def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
                    out_dir, resume: bool = False, progress: bool = True,
                    replicate: Callable = replicate_with_model, scheduler: str | None = None,
                    executor=None, warm_up: Callable | None = None,
-                   then: Callable | None = None) -> RunSummary:
+                   then: Callable | None = None, say: Callable[[str], None] | None = None
+                   ) -> RunSummary:
     """Run replications 0..R-1 of ``scenario`` and write a run folder meeting the contract.
 
     Parameters
@@ -214,6 +214,9 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
         ``then(executor, summaries)``, called once every folder is written and before the
         executor is closed, so the caller's own work can use the running workers (the CLI
         draws its charts on them).
+    say : callable, optional
+        ``say(line)`` is given one line on what a resumed run reuses and recomputes (the CLI
+        prints it).
 
     Returns
     -------
@@ -228,7 +231,7 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     return run_experiments([scenario], replications=replications, seed=seed, years=years,
                            workers=workers, out_dirs=[out_dir], resume=resume, progress=progress,
                            replicate=replicate, scheduler=scheduler, executor=executor,
-                           warm_up=warm_up, then=then)[0]
+                           warm_up=warm_up, then=then, say=say)[0]
 
 
 def run_experiments(scenarios: list, *, replications: int, seed: int, years: float,
@@ -236,7 +239,8 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
                     progress: bool = True, replicate: Callable = replicate_with_model,
                     scheduler: str | None = None, executor=None, warm_up: Callable | None = None,
                     then: Callable | None = None,
-                    each_finished: Callable | None = None) -> list[RunSummary]:
+                    each_finished: Callable | None = None,
+                    say: Callable[[str], None] | None = None) -> list[RunSummary]:
     """``run_experiment`` for several scenarios at once, sharing one executor (``compare``).
 
     Every folder is the one ``run_experiment`` would write for its scenario alone (byte for
@@ -249,11 +253,11 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
     carry on with the other scenarios' replications (``compare`` reads each scenario's files
     then). Returns the summaries in the order of ``scenarios``.
     """
-    replications, workers, seed, years = _check_arguments(replications, workers, seed, years)
+    replications, workers, seed, years = check_run(replications, workers, seed, years)
     if len(out_dirs) != len(scenarios):
         raise ValueError(f"{len(scenarios)} scenarios but {len(out_dirs)} output folders")
     resumes = [resume] * len(scenarios) if isinstance(resume, bool) else list(resume)
-    plans = [_plan_run(scenario, replications, seed, years, out_dir, again)
+    plans = [_plan_run(scenario, replications, seed, years, out_dir, again, say)
              for scenario, out_dir, again in zip(scenarios, out_dirs, resumes)]
     summaries: list[RunSummary | None] = [None] * len(plans)
     todo = sum(len(plan.todo) for plan in plans)
@@ -310,6 +314,13 @@ def _finish_run(plan: _PlannedRun, replications: int, seed: int, years: float, w
     write_csv_atomic(monthly[list(contract.MONTHLY_COLUMNS)], out_dir / contract.MONTHLY_FILE)
     write_csv_atomic(annual[list(contract.ANNUAL_COLUMNS)], out_dir / contract.ANNUAL_FILE)
     write_csv_atomic(summary, out_dir / contract.SUMMARY_FILE)
+    # Every CSV's SHA-256, the replications' from their sealed records (the same for the same
+    # scenario and seed, so outside ``timing``).
+    checksums = {name: file_sha256(out_dir / name) for name in contract.CSV_COLUMNS}
+    for rec in records:
+        paths = rep_paths(reps_dir, rec["replication"])
+        for kind in ("monthly", "annual"):
+            checksums[paths[kind].relative_to(out_dir).as_posix()] = rec["sha256"][kind]
 
     total_wall_seconds = time.perf_counter() - plan.clock
     manifest = {
@@ -319,6 +330,7 @@ def _finish_run(plan: _PlannedRun, replications: int, seed: int, years: float, w
         "start_date": scenario.start_date.isoformat(),
         "code_version": code_version(),
         "float_format": FLOAT_FORMAT,
+        "checksums": checksums,
         # Which calibrated parameter set each replication used (None: no parameter uncertainty).
         "parameter_set_per_replication": [rec.get("parameter_set") for rec in records],
         "files": sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE}),
