@@ -27,10 +27,10 @@ def test_workforce_loop_equals_generic_loop_through_a_run(monkeypatch):
     strengths = (loop.assessment_strength, loop.cin_strength, loop.cp_strength, 0.0, -0.4, 3.0)
     compared = []
 
-    def run_in_months(env, day):
+    def run_in_months(env, day, watch=None):
         month = 1
         while month * 30.0 < day:
-            run_until(env, month * 30.0)
+            run_until(env, month * 30.0, watch)
             for team in TEAMS:
                 for strength in strengths:
                     inlined, generic = loop.at_team(strength, team), CaseloadLoop.at_team(loop, strength, team)
@@ -38,7 +38,7 @@ def test_workforce_loop_equals_generic_loop_through_a_run(monkeypatch):
                                                 f"expected {generic!r} (generic loop), got {inlined!r}")
                     compared.append(inlined)
             month += 1
-        run_until(env, day)
+        run_until(env, day, watch)
 
     monkeypatch.setattr(model_module, "run_until", run_in_months)
     model.run()

@@ -1,44 +1,91 @@
 """``cssim compare BASELINE SCENARIO...``: the scenarios with the same children, and their pack.
 
 The work is ``simulation.runs.comparison.compare``; this module checks the arguments, builds the
-folder as ``<out>.partial`` and moves it to ``<out>`` when whole (cssim never overwrites), and
-prints the headline changes.
+folder as ``<out>.partial`` (locked, and removed if the command fails before any replication is
+finished; ``simulation.cli.workfolder``) and moves it to ``<out>`` when whole (cssim never
+overwrites), and prints the headline changes. A ``--target-year`` must be a financial year the
+run covers in full.
 """
 
 from __future__ import annotations
 
-import os
+import datetime as dt
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from simulation.analysis.comparison import headline_changes, spend_lines_present
-from simulation.cli.common import CliFailure, load_scenario_file, one_line
+from simulation.cli.common import (
+    REPLICATIONS,
+    SEED,
+    WORKERS,
+    YEARS,
+    CliFailure,
+    FiniteFloat,
+    check_out_folder,
+    check_run_covers_a_month,
+    check_scheduler,
+    load_scenario_file,
+    one_line,
+)
+from simulation.cli.errors import replication_failure
+from simulation.cli.run import say
+from simulation.cli.workfolder import WorkFolder
+from simulation.engine.model import horizon_days
 from simulation.records import contract
+from simulation.records.calendar import first_year_of, label_of
 from simulation.runs import runner
 from simulation.runs.comparison import compare
+from simulation.runs.executors import ExecutorError
+
+
+def whole_financial_years(start: dt.date, years: float) -> list[str]:
+    """The financial years (1 April to 31 March) a run from ``start`` covers in full."""
+    last_day = start + dt.timedelta(days=horizon_days(start, years) - 1)
+    first = start.year if start <= dt.date(start.year, 4, 1) else start.year + 1
+    labels = []
+    while dt.date(first + 1, 3, 31) <= last_day:
+        labels.append(label_of(first))
+        first += 1
+    return labels
+
+
+def check_target_year(target_year: str | None, savings_target, start: dt.date,
+                      years: float) -> None:
+    """Refuse a target year outside the run (or a target when the run has no whole year)."""
+    if target_year is None and savings_target is None:
+        return
+    whole = whole_financial_years(start, years)
+    if not whole:
+        raise CliFailure(f"--savings-target and --target-year need a run covering a whole "
+                         f"financial year (April to March); --years {years:g} from {start} "
+                         "covers none")
+    if target_year is not None and target_year not in whole:
+        raise CliFailure(f"--target-year {target_year} is not a whole financial year of the run "
+                         f"(from {start}, {years:g} years): expected {whole[0]} to {whole[-1]}")
 
 
 @click.command("compare")
 @click.argument("scenario_paths", metavar="BASELINE SCENARIO...", nargs=-1, required=True,
                 type=click.Path(path_type=Path))
-@click.option("--years", type=click.FloatRange(min=0, min_open=True), required=True,
-              help="Simulated years from the scenarios' start date.")
-@click.option("--replications", type=click.IntRange(min=1), required=True,
-              help="Replications per scenario (the same seeds in each).")
-@click.option("--seed", type=click.IntRange(min=0), required=True, help="Base seed, shared.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes; results do not depend on it.")
+@click.option("--years", type=YEARS, required=True,
+              help="Simulated years from the scenarios' start date (one month to 30 years).")
+@click.option("--replications", type=REPLICATIONS, required=True,
+              help="Replications per scenario (the same seeds in each; at most 10,000).")
+@click.option("--seed", type=SEED, required=True, help="Base seed, shared.")
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
+              help="Worker processes (at most the CPUs of this machine); results do not "
+                   "depend on it.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Comparison folder [default: outputs/compare-<YYYYmmdd-HHMMSS>].")
-@click.option("--savings-target", "savings_target", type=float, default=None,
+@click.option("--savings-target", "savings_target", type=FiniteFloat(), default=None,
               help="A net saving (GBP, 2023-24 prices) wanted in --target-year.")
 @click.option("--target-year", default=None, help="Financial year of the target, e.g. FY2027-28 "
               "[default: the last full year].")
-@click.option("--inflation-pct", type=click.FloatRange(min=-5, max=20), default=2.0,
+@click.option("--inflation-pct", type=FiniteFloat(-5, 20), default=2.0,
               show_default=True, help="Inflation a year after 2023-24 for cash figures.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
+@click.option("--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
               help="Dask scheduler: 'local' or an address (as for run). Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted comparison in <out>.partial.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
@@ -53,25 +100,33 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
     names = [scenario.name for scenario in scenarios]
     if len(set(names)) != len(names):
         raise CliFailure(f"scenario names must differ (got {', '.join(names)})")
+    check_run_covers_a_month(scenarios[0], years)
+    check_target_year(target_year, savings_target, scenarios[0].start_date, years)
     if out is None:
+        if resume:
+            raise CliFailure("--resume needs --out: the folder of the comparison to continue")
         out = Path("outputs") / f"compare-{datetime.now():%Y%m%d-%H%M%S}"
+    check_out_folder(out)
     partial = out.with_name(out.name + ".partial")
     if out.exists():
         raise CliFailure(f"{out} already exists; choose another --out (cssim never overwrites)")
+    if partial.exists() and not partial.is_dir():
+        raise CliFailure(f"{partial} is a file, where cssim builds the comparison; choose "
+                         "another --out")
     if partial.exists() and not resume:
         raise CliFailure(f"an interrupted comparison is in {partial}; add --resume to continue "
                          "it, or choose another --out")
-    try:
-        comparison = compare(scenarios, replications=replications, seed=seed, years=years,
-                             out_dir=partial, workers=workers, inflation_pct=inflation_pct,
-                             savings_target_gbp=savings_target, target_year=target_year,
-                             progress=progress, scheduler=scheduler)
-    except (runner.RunFolderError, ValueError) as exc:
-        raise CliFailure(one_line(exc)) from None
-    except runner.ReplicationError as exc:
-        raise CliFailure(f"{one_line(exc)} (finished replications are kept in {partial}; rerun "
-                         f"with --resume --out {out})", exit_code=1) from None
-    os.replace(partial, out)
+    with WorkFolder(partial, out, resume) as work:
+        try:
+            comparison = compare(scenarios, replications=replications, seed=seed, years=years,
+                                 out_dir=partial, workers=workers, inflation_pct=inflation_pct,
+                                 savings_target_gbp=savings_target, target_year=target_year,
+                                 progress=progress, scheduler=scheduler, say=say)
+        except (runner.RunFolderError, ExecutorError, ValueError) as exc:
+            raise CliFailure(one_line(exc)) from None
+        except runner.ReplicationError as exc:
+            raise replication_failure(exc, work) from None
+        work.finish()
     click.echo(f"Compared {len(names) - 1} scenario(s) with {names[0]}: {replications} paired "
                f"replication(s) of {years:g} years, seed {seed}. Money in 2023-24 prices; spend "
                f"lines counted: {', '.join(spend_lines_present(comparison)) or 'none'}.")

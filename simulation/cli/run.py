@@ -12,14 +12,18 @@ Assumptions (output folder rules; cssim never deletes or overwrites a completed 
   (and says so); with ``--resume`` it reuses the replications already there, after checking they
   come from the same scenario, seed and years. ``--resume`` needs ``--out``, since the default
   folder name holds a new timestamp each time.
+- ``--resume`` reuses a replication only when its files match their checksums and were made
+  with the same arguments, code and libraries; the rest are recomputed, and one line says so
+  (``simulation.runs.resume``). Replications beyond ``--replications`` are dropped.
 - Exit codes: 0 success; 1 a replication failed (finished ones are kept in ``.partial`` for
-  ``--resume``) or the output broke the contract; 2 bad input; 130 interrupted.
+  ``--resume``), the output broke the contract, or a fault in cssim; 2 bad input (including a
+  runaway replication stopped by the engine's watchdog, a full disk); 130 interrupted; 143
+  terminated.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +31,21 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from simulation.cli.common import CliFailure, load_scenario_file, one_line
+from simulation.cli.common import (
+    REPLICATIONS,
+    SEED,
+    WORKERS,
+    YEARS,
+    CliFailure,
+    FiniteFloat,
+    check_out_folder,
+    check_run_covers_a_month,
+    check_scheduler,
+    load_scenario_file,
+    one_line,
+)
+from simulation.cli.errors import replication_failure
+from simulation.cli.workfolder import WorkFolder
 from simulation.records import contract
 from simulation.runs import runner
 from simulation.runs.executors import ExecutorError
@@ -132,34 +150,44 @@ def _choose_folders(out: Path | None, scenario_name: str, resume: bool) -> tuple
             raise CliFailure("--resume needs --out: the folder of the run to continue")
         safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", scenario_name) or "scenario"
         out = Path("outputs") / f"{safe_name}-{datetime.now():%Y%m%d-%H%M%S}"
+    check_out_folder(out)
     partial = out.with_name(out.name + ".partial")
     if (out / contract.MANIFEST_FILE).is_file():
         raise CliFailure(f"{out} already holds a completed run; choose another --out "
                          "(cssim never overwrites a run)")
     if out.exists() and not (out.is_dir() and not any(out.iterdir())):
         raise CliFailure(f"{out} already exists and is not an empty folder; choose another --out")
+    if partial.exists() and not partial.is_dir():
+        raise CliFailure(f"{partial} is a file, where cssim builds the run; choose another --out")
     if partial.exists() and not resume:
         raise CliFailure(f"an interrupted run is in {partial}; add --resume to continue it, "
                          "or choose another --out")
     return out, partial
 
 
+def say(line: str) -> None:
+    """A one-line notice from the library (what a resumed run reuses), on stderr."""
+    click.echo(f"cssim: {line}", err=True)
+
+
 @click.command("run")
 @click.argument("scenario_path", metavar="SCENARIO", type=click.Path(path_type=Path))
-@click.option("--years", type=click.FloatRange(min=0, min_open=True), required=True,
-              help="Simulated years from the scenario's start date.")
-@click.option("--replications", type=click.IntRange(min=1), required=True,
-              help="Independent replications (numbered 0 to R-1).")
-@click.option("--seed", type=click.IntRange(min=0), required=True,
+@click.option("--years", type=YEARS, required=True,
+              help="Simulated years from the scenario's start date (one month to 30 years).")
+@click.option("--replications", type=REPLICATIONS, required=True,
+              help="Independent replications (numbered 0 to R-1; at most 10,000).")
+@click.option("--seed", type=SEED, required=True,
               help="Base seed; replication r uses streams derived from (seed, r).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Output folder [default: outputs/<scenario>-<YYYYmmdd-HHMMSS>].")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes; results do not depend on it.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
+              help="Worker processes (at most the CPUs of this machine); results do not "
+                   "depend on it.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
               help="Run on Dask: 'local' for a LocalCluster of --workers processes, or a "
                    "scheduler address such as tcp://host:8786. Results do not depend on it.")
-@click.option("--resume", is_flag=True, help="Continue the interrupted run in <out>.partial.")
+@click.option("--resume", is_flag=True, help="Continue the interrupted run in <out>.partial, "
+              "reusing the replications whose files check out.")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.option("--parameter-uncertainty/--no-parameter-uncertainty", default=True,
               show_default=True,
@@ -170,6 +198,7 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
                 progress: bool, parameter_uncertainty: bool) -> int:
     """Run SCENARIO (a TOML file) and write the run folder."""
     scenario = load_scenario_file(scenario_path)
+    check_run_covers_a_month(scenario, years)
     if not parameter_uncertainty:
         from simulation.scenario.parameter_sets import without_uncertainty
         scenario = without_uncertainty(scenario)
@@ -179,21 +208,18 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
     def charts(executor, summaries) -> None:  # while the pool is still open
         _write_charts(partial, summaries[0].summary, scenario, executor)
 
-    try:
-        result = runner.run_experiment(scenario, replications=replications, seed=seed,
-                                       years=years, workers=workers, out_dir=partial,
-                                       resume=resume, progress=progress, scheduler=scheduler,
-                                       warm_up=chart_tasks.warm_up, then=charts)
-    except (runner.RunFolderError, ExecutorError) as exc:
-        raise CliFailure(one_line(exc)) from None
-    except runner.ReplicationError as exc:
-        raise CliFailure(f"{one_line(exc)} (finished replications are kept in {partial}; "
-                         f"rerun with --resume --out {out})", exit_code=1) from None
-    try:
-        os.replace(partial, out)  # the whole run appears at once, or not at all
-    except OSError as exc:
-        raise CliFailure(f"could not move the finished run from {partial} to {out}: "
-                         f"{one_line(exc)}", exit_code=1) from None
+    with WorkFolder(partial, out, resume) as work:
+        try:
+            result = runner.run_experiment(scenario, replications=replications, seed=seed,
+                                           years=years, workers=workers, out_dir=partial,
+                                           resume=resume, progress=progress,
+                                           scheduler=scheduler, warm_up=chart_tasks.warm_up,
+                                           then=charts, say=say)
+        except (runner.RunFolderError, ExecutorError, ValueError) as exc:
+            raise CliFailure(one_line(exc)) from None
+        except runner.ReplicationError as exc:
+            raise replication_failure(exc, work) from None
+        work.finish()  # the whole run appears at once, or not at all
 
     took = result.total_wall_seconds
     took_text = f"{took:.0f} s" if took < 90 else f"{took / 60:.1f} min"
@@ -216,22 +242,21 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
 @click.option("--kpi", required=True, help="KPI name from the output contract, e.g. cla.")
 @click.option("--period", required=True,
               help="Financial year (FY2027-28) or month end (2028-03-31) of the KPI.")
-@click.option("--precision", "target", type=click.FloatRange(min=0, max=1, min_open=True,
-                                                              max_open=True),
+@click.option("--precision", "target", type=FiniteFloat(0, 0.999, low_open=True),
               default=0.02, show_default=True,
               help="Wanted 95% CI half-width as a fraction of the mean (0.02 = +/-2%).")
-@click.option("--pilot", type=click.IntRange(min=3), default=20, show_default=True,
+@click.option("--pilot", type=click.IntRange(3, 10_000), default=20, show_default=True,
               help="Pilot replications to estimate the spread from.")
 @click.option("--against", "against_path", type=click.Path(path_type=Path), default=None,
               metavar="OTHER_SCENARIO",
               help="Size the paired difference OTHER minus SCENARIO (common random numbers).")
-@click.option("--seed", type=click.IntRange(min=0), default=20230401, show_default=True,
+@click.option("--seed", type=SEED, default=20230401, show_default=True,
               help="Base seed of the pilot.")
-@click.option("--years", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--years", type=YEARS, default=None,
               help="Simulated years [default: the fewest whole years covering --period].")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--workers", type=WORKERS, default=1, show_default=True,
               help="Worker processes.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
+@click.option("--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
               help="Dask scheduler: 'local' or an address (as for run).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Keep the pilot runs in this folder [default: a temporary folder].")
@@ -244,16 +269,20 @@ def replications_command(scenario_path: Path, kpi: str, period: str, target: flo
 
     scenario = load_scenario_file(scenario_path)
     against = load_scenario_file(against_path) if against_path is not None else None
-    if out is not None and out.exists() and any(out.iterdir()):
-        raise CliFailure(f"{out} already exists and is not empty; choose another --out")
+    if years is not None:
+        check_run_covers_a_month(scenario, years)
+    if out is not None:
+        check_out_folder(out)
+        if out.exists() and any(out.iterdir()):
+            raise CliFailure(f"{out} already exists and is not empty; choose another --out")
     try:
         answer = run_pilot(scenario, kpi, period, target, pilot, seed, years=years,
                            against=against, workers=workers, scheduler=scheduler, out_dir=out,
                            progress=progress)
-    except (PilotError, runner.RunFolderError, ExecutorError) as exc:
+    except (PilotError, runner.RunFolderError, ExecutorError, ValueError) as exc:
         raise CliFailure(one_line(exc)) from None
     except runner.ReplicationError as exc:
-        raise CliFailure(one_line(exc), exit_code=1) from None
+        raise replication_failure(exc, None) from None
     for line in answer_lines(answer):
         click.echo(line)
     return 0

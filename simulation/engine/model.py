@@ -37,6 +37,7 @@ from simulation.engine.initial_stock import seed_initial_stock
 from simulation.engine.levers import capacity_steps, lever_arrivals
 from simulation.engine.pathway import Journeys
 from simulation.engine.schedule import arrivals, run_until
+from simulation.engine.watchdog import Watchdog
 from simulation.engine.workforce import Workforce
 from simulation.records.calendar import DAYS_PER_YEAR
 from simulation.records.eventlog import EventLog
@@ -207,7 +208,8 @@ class CareSystemModel:
         arrivals(self.env, direct_care_days, self._direct_care_arrival)
         partner_days, partner_indices = partner_requests
         arrivals(self.env, partner_days, self._early_help_arrival, partner_indices)
-        run_until(self.env, self.horizon)  # env.run(until=...), one call fewer per event
+        # env.run(until=...), one call fewer per event; the watchdog stops a runaway replication.
+        run_until(self.env, self.horizon, watch=Watchdog(self.env, self.log))
         # simpy numbers every scheduled event from one counter; reading it after the run gives the
         # engine's event count without instrumenting the hot path.
         event_count = next(self.env._eid)  # noqa: SLF001

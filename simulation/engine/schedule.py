@@ -33,10 +33,13 @@ to a Python function, such as ``_timeout`` itself, is much cheaper.
 from __future__ import annotations
 
 from heapq import heappop, heappush
+from itertools import repeat
 from typing import Callable
 
 import numpy as np
 from simpy.events import NORMAL, URGENT, Event, Timeout
+
+from simulation.engine.watchdog import WATCH_EVERY
 
 _new_event = object.__new__
 
@@ -127,7 +130,8 @@ def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
     next_arrival()
 
 
-def run_until(env, day: float) -> None:
+def run_until(env, day: float, watch: Callable[[], None] | None = None,
+              every: int = WATCH_EVERY) -> None:
     """``env.run(until=day)``, with ``Environment.step`` written into the loop.
 
     simpy's ``run`` calls ``step`` once per event (about 48,000 a replication), a Python call
@@ -135,6 +139,10 @@ def run_until(env, day: float) -> None:
     set the clock, run its callbacks, raise a failure nobody defused. The run stops as simpy's
     does, at an urgent event due at ``day`` (before the ordinary events due then), which takes
     the same place on the queue and the same event ids, so the engine cannot tell the difference.
+
+    ``watch()`` (the model's ``watchdog.Watchdog``), if given, is called after every ``every``
+    events: the events run in blocks of ``every`` (a C iterator counts them), so watching costs
+    nothing per event, and a runaway replication is stopped within one block.
     """
     if day <= env._now:  # noqa: SLF001
         raise ValueError(f"until ({day}) must be greater than the current simulation time")
@@ -143,25 +151,29 @@ def run_until(env, day: float) -> None:
     env.schedule(stop, URGENT, day - env._now)  # noqa: SLF001
     queue = env._queue  # noqa: SLF001
     while True:
-        try:
-            env._now, _, _, event = heappop(queue)  # noqa: SLF001
-        except IndexError:
-            raise RuntimeError(f"no scheduled events left before day {day}") from None
-        if event is stop:
-            # As simpy when its ``until`` event stops a run: the event goes back on the queue
-            # (priority -1), where a later run would resume. That takes an event id too, so the
-            # engine's event count (``next(env._eid)`` after the run) is simpy's.
-            stop.callbacks = []
-            env.schedule(stop, -1)
-            return
-        callbacks, event.callbacks = event.callbacks, None
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):  # noqa: SLF001
-            # As ``step``: a failed event nobody handled crashes the run, with a fresh traceback.
-            error = type(event._value)(*event._value.args)  # noqa: SLF001
-            error.__cause__ = event._value  # noqa: SLF001
-            raise error
+        for _ in repeat(None, every):
+            try:
+                env._now, _, _, event = heappop(queue)  # noqa: SLF001
+            except IndexError:
+                raise RuntimeError(f"no scheduled events left before day {day}") from None
+            if event is stop:
+                # As simpy when its ``until`` event stops a run: the event goes back on the
+                # queue (priority -1), where a later run would resume. That takes an event id
+                # too, so the engine's event count (``next(env._eid)`` after the run) is simpy's.
+                stop.callbacks = []
+                env.schedule(stop, -1)
+                return
+            callbacks, event.callbacks = event.callbacks, None
+            for callback in callbacks:
+                callback(event)
+            if not event._ok and not hasattr(event, "_defused"):  # noqa: SLF001
+                # As ``step``: a failed event nobody handled crashes the run, with a fresh
+                # traceback.
+                error = type(event._value)(*event._value.args)  # noqa: SLF001
+                error.__cause__ = event._value  # noqa: SLF001
+                raise error
+        if watch is not None:
+            watch()
 
 
 __all__ = ["after", "at", "soon", "arrivals", "run_until"]

@@ -45,6 +45,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from simulation.records.files import write_bytes_atomic
 from simulation.reports.pack_plan import pack_chart_plan
 
 #: The figures' file stems (``simulation.reports.run_charts.FIGURES``, repeated so that this process need not
@@ -80,7 +81,7 @@ def write_charts_on(executor, folder: Path, summary: pd.DataFrame, scenario) -> 
     written = []
     for stem in FIGURE_STEMS:
         for name, content in files[stem].items():
-            (folder / name).write_bytes(content)
+            write_bytes_atomic(folder / name, content)
             written.append(folder / name)
     return written
 
@@ -201,7 +202,7 @@ class PackCharts:
         for key, _, _ in self.plan:
             if drawn[key] is not None:
                 (Path(folder) / "charts").mkdir(parents=True, exist_ok=True)
-                (Path(folder) / "charts" / f"{key}.png").write_bytes(drawn[key])
+                write_bytes_atomic(Path(folder) / "charts" / f"{key}.png", drawn[key])
                 written[key] = f"charts/{key}.png"
         return written
 

@@ -26,6 +26,7 @@ from scipy import stats
 
 from simulation.analysis.comparison import headline_differences, money, spend_lines_present
 from simulation.records.calendar import first_year_of
+from simulation.records.files import write_text_atomic
 
 REPORT_FILE = "report.html"
 TARGET_WORDS = {
@@ -286,7 +287,7 @@ def write_report(comparison, charts: dict[str, str]) -> str:
             f"<title>Scenario comparison: {_esc(base.name)}</title><style>{CSS}</style></head><body>"
             + "\n".join(body) + "</body></html>")
     path = comparison.folder / REPORT_FILE
-    path.write_text(page, encoding="utf-8")
+    write_text_atomic(path, page)
     return path.name
 
 

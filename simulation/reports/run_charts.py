@@ -42,6 +42,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from simulation.records import actuals
+from simulation.records.files import write_bytes_atomic
 
 PROJECTION_STEM = "chart_projection"
 PLACEMENT_STEM = "chart_placement_mix"
@@ -300,7 +301,7 @@ def write_charts(out_dir: Path, summary: pd.DataFrame, scenario=None) -> list[Pa
     written = []
     for stem in FIGURES:
         for name, content in figure_files(stem, summary, scenario).items():
-            (out_dir / name).write_bytes(content)
+            write_bytes_atomic(out_dir / name, content)
             written.append(out_dir / name)
     return written
 

@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from simulation.records import contract  # noqa: E402
+from simulation.records.files import write_bytes_atomic  # noqa: E402
 from simulation.reports.pack_plan import pack_chart_plan  # noqa: E402
 
 FAN_KPIS = (
@@ -88,7 +89,7 @@ def png_bytes(figure) -> bytes:
 
 def _save(figure, path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(figure))
+    write_bytes_atomic(path, png_bytes(figure))
     return path.name
 
 
@@ -270,7 +271,7 @@ def write_charts(comparison, history: pd.DataFrame | None = None) -> dict[str, s
         content = chart_png(comparison, drawing, scenario, history)
         if content is not None:
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{key}.png").write_bytes(content)
+            write_bytes_atomic(folder / f"{key}.png", content)
             written[key] = f"charts/{key}.png"
     return written
 

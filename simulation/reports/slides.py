@@ -12,6 +12,7 @@ from pptx import Presentation
 from pptx.util import Inches, Pt
 
 from simulation.analysis.comparison import spend_lines_present
+from simulation.records.files import save_atomic
 from simulation.reports.html_report import projections, what_must_be_true
 
 SLIDES_FILE = "slides.pptx"
@@ -67,7 +68,7 @@ def write_slides(comparison, charts: dict[str, str]) -> str:
         box.text_frame.word_wrap = True
         _bullets(box.text_frame, ["• " + line for line in three_bullets(comparison, scenario)], size=15)
     path = comparison.folder / SLIDES_FILE
-    deck.save(path)
+    save_atomic(path, deck.save)
     return path.name
 
 

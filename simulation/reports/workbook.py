@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 
 from simulation.analysis.comparison import finance_summary_frame
 from simulation.analysis.finance import PRICE_BASE_YEAR
+from simulation.records.files import save_atomic
 
 WORKBOOK_FILE = "scrutiny_workbook.xlsx"
 MONEY_FORMAT = '#,##0;[Red]-#,##0'
@@ -155,7 +156,7 @@ def write_workbook(comparison, path: Path | None = None) -> str:
                         if base_rows.get(row["parameter"]) != row]
     _sheet(book, "Assumptions", pd.DataFrame(assumptions),
            note="Every baseline parameter with its source or assumption and range; then what each scenario changes.")
-    book.save(path)
+    save_atomic(path, book.save)
     return Path(path).name
 
 

@@ -119,7 +119,7 @@ class _HeadStart:
 def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
             workers: int = 1, inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
             target_year: str | None = None, progress: bool = False, pack: bool = True,
-            scheduler: str | None = None) -> Comparison:
+            scheduler: str | None = None, say=None) -> Comparison:
     """Run scenarios with common random numbers and compare each with the first.
 
     Parameters
@@ -138,6 +138,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         Also write the workbook, charts, HTML report and slides.
     scheduler : str, optional
         Dask scheduler for the replications (as for ``cssim run --scheduler``).
+    say : callable, optional
+        ``say(line)``: what each resumed scenario's folder reuses (``runner.run_experiments``).
 
     Returns
     -------
@@ -186,7 +188,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
                                      progress=progress, scheduler=scheduler,
                                      warm_up=chart_tasks.warm_up_pack if pack else None,
                                      then=finish_comparison,
-                                     each_finished=head_start.scenario_written)
+                                     each_finished=head_start.scenario_written, say=say)
     comparison = finished["comparison"]
     comparison.problems = [f"{result.scenario_name}: {problem}" for result in results
                            for problem in result.problems]

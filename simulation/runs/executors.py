@@ -41,6 +41,10 @@ Assumptions
   (a test runs both): a task's inputs are its arguments, never state inherited from the parent.
 - ``dask`` and ``distributed`` are optional (the ``cluster`` extra); asking for a scheduler
   without them raises ``ExecutorError`` with the install command.
+- Workers die with the process that started them (``simulation.runs.orphans``): a local pool's
+  workers, however the parent ends (kill -9, SIGTERM, a crash), and a LocalCluster's workers once
+  its scheduler is gone. When the parent leaves ``open_executor`` on an error or an interrupt,
+  the pool's workers are stopped at once rather than waited for.
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Iterator
+
+from simulation.runs.orphans import die_with_parent
 
 
 class ExecutorError(RuntimeError):
@@ -122,7 +128,8 @@ class LocalPoolExecutor:
         self.workers = int(workers)
         self.start_method = start_method or pool_start_method()
         self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                         mp_context=multiprocessing.get_context(self.start_method))
+                                         mp_context=multiprocessing.get_context(self.start_method),
+                                         initializer=die_with_parent, initargs=(os.getpid(),))
         if self.start_method == "fork":
             with warnings.catch_warnings():
                 if threading.active_count() == 1:  # the checked case: only C threads (OpenBLAS)
@@ -156,8 +163,19 @@ class LocalPoolExecutor:
                     other.cancel()
             yield Outcome(futures[future], None if error else future.result(), error)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, abandon: bool = False) -> None:
+        """Shut the pool down; ``abandon`` (an error or an interrupt) stops the workers at once
+        instead of waiting for the replications they are running."""
+        if not abandon:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            return
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
 
 class DaskExecutor:
@@ -203,7 +221,7 @@ class DaskExecutor:
             yield Outcome(futures[future], future.result())
             future.release()  # results are written by the caller; the cluster need not keep them
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
@@ -226,13 +244,16 @@ def _dask_client(workers: int, scheduler: str):
     if scheduler == "local":
         # One thread per worker process: the model is pure Python, so threads would share the
         # GIL; processes give real parallelism, as the local pool does.
+        # death_timeout: a worker whose scheduler (in this process) is gone, after kill -9 of
+        # this process, closes itself instead of waiting for it for ever.
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+                               dashboard_address=None, death_timeout="30s")
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="20s"), None
-    except (OSError, TimeoutError) as exc:
-        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler}: "
+                            f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
 
 
 @contextmanager
@@ -255,7 +276,8 @@ def open_executor(workers: int = 1, scheduler: str | None = None):
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if scheduler is not None and not str(scheduler).strip():
-        raise ValueError("scheduler must be 'local' or a Dask scheduler address, got ''")
+        raise ValueError(f"scheduler must be 'local' or a Dask scheduler address such as "
+                         f"tcp://host:8786, got {scheduler!r}")
     if scheduler is None:
         executor = SerialExecutor() if workers == 1 else LocalPoolExecutor(workers)
     else:
@@ -267,12 +289,19 @@ def open_executor(workers: int = 1, scheduler: str | None = None):
             if cluster is not None:
                 cluster.close()
             raise
+    abandon = False
     try:
         yield executor
+    except BaseException:
+        abandon = True
+        raise
     finally:
         close = getattr(executor, "close", None)
         if close is not None:
-            close()
+            try:
+                close(abandon=abandon)
+            except TypeError:  # an executor whose close takes no argument
+                close()
 
 
 def describe(executor) -> dict:

@@ -10,6 +10,9 @@ Covers
   lets it go and removes the file. The lock file is hidden, so ``list_run_files`` and the
   manifest never list it, and ``prepare_folder`` does not count it as content.
 - A stale lock (its process died: kill -9, a crash, a reboot) is taken over without asking.
+- A forked child (a pool worker) closes its copy of the lock's descriptor at once
+  (``os.register_at_fork``): the lock stays the parent's, and goes the moment the parent dies,
+  not when the last of its workers does.
 
 Assumptions
 -----------
@@ -34,6 +37,21 @@ except ImportError:  # Windows
     fcntl = None
 
 LOCK_FILE = ".cssim.lock"
+#: Descriptors of the locks this process holds (closed in forked children, see the notes).
+_HELD: set[int] = set()
+
+
+def _close_inherited() -> None:
+    for fd in list(_HELD):
+        try:
+            os.close(fd)  # the child's copy only: the parent's lock stays (flock semantics)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited)
 
 
 class RunFolderBusy(RuntimeError):
@@ -91,6 +109,7 @@ class RunFolderLock:
                 os.ftruncate(fd, 0)
                 os.write(fd, me.encode())
                 self._fd = fd
+                _HELD.add(fd)
                 return self
             raise self._busy()
         for _ in range(2):  # once more after removing a stale lock
@@ -108,6 +127,7 @@ class RunFolderLock:
                 continue
             os.write(fd, me.encode())
             self._fd = fd
+            _HELD.add(fd)
             return self
         raise self._busy()
 
@@ -122,6 +142,7 @@ class RunFolderLock:
         if self._fd is None:
             return
         self.path.unlink(missing_ok=True)
+        _HELD.discard(self._fd)
         os.close(self._fd)  # closing the descriptor drops the flock
         self._fd = None
 

@@ -21,7 +21,6 @@ import json
 import os
 import platform
 import subprocess
-import uuid
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +29,7 @@ import pandas as pd
 
 from simulation.records import contract
 from simulation.records.csv_text import csv_text
+from simulation.records.files import write_text_atomic
 
 FLOAT_FORMAT = "%.10g"
 REPS_DIR = "reps"
@@ -48,17 +48,9 @@ def rep_paths(reps_dir: Path, replication: int) -> dict[str, Path]:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, line ends as given) to ``path`` via a temp file and ``os.replace``."""
-    # Temp file in the same folder (os.replace is atomic only within one filesystem), opened
-    # with open() rather than tempfile.mkstemp so it gets the usual permissions, not 0600.
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temp, "x", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
+    """Write ``text`` (UTF-8, line ends as given) to ``path`` via a temp file and ``os.replace``
+    (``simulation.records.files``)."""
+    write_text_atomic(path, text)
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path, float_format: str | None = FLOAT_FORMAT):

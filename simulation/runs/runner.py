@@ -169,7 +169,9 @@ def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, fi
         first = min(failures, key=lambda outcome: outcome.key)
         name = plans[first.key[0]].scenario.name
         where = f"replication {first.key[1]}" + (f" of {name}" if len(plans) > 1 else "")
-        raise ReplicationError(f"{where} failed: {first.error}") from first.error
+        # An error may have no message (MemoryError()): its kind is then the message.
+        what = str(first.error).strip() or type(first.error).__name__
+        raise ReplicationError(f"{where} failed: {what}") from first.error
 
 
 def run_experiment(scenario, *, replications: int, seed: int, years: float, workers: int = 1,
