@@ -117,8 +117,11 @@ def headline_lines(summary: pd.DataFrame, start: date) -> list[str]:
             lines.append(f"{label}: " + "; ".join(parts) + ".")
         referrals = counted[(counted["kpi"] == "referrals")
                             & counted["period"].map(contract.is_financial_year)]
-        full = referrals[referrals["period"].map(
-            lambda label: _covers_financial_year(label, start, last_day))].sort_values("period")
+        # A boolean Series: on a run with no annual rows the map would give an empty object
+        # Series, which selects columns (none), not rows.
+        covered = pd.Series([_covers_financial_year(label, start, last_day)
+                             for label in referrals["period"]], index=referrals.index, dtype=bool)
+        full = referrals[covered].sort_values("period")
         if not full.empty:
             chosen = full.iloc[[0, -1]] if len(full) > 1 else full
             parts = [f"{_interval(row, ',.0f')} in {row['period']}" for _, row in chosen.iterrows()]

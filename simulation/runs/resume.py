@@ -131,7 +131,10 @@ def remove_strays(reps_dir: Path, strays: list[int]) -> None:
 def notice(resumed: ResumePlan) -> str:
     """One line on what a resumed run reuses, recomputes (and why), runs afresh and drops."""
     parts = [f"resuming {resumed.folder}: reusing {len(resumed.reused)} replication(s)"]
-    if resumed.redo:
+    if len(resumed.redo) == 1:
+        ((only, reason),) = resumed.redo.items()
+        parts.append(f"recomputing replication {only} ({reason})")
+    elif resumed.redo:
         first, reason = next(iter(sorted(resumed.redo.items())))
         numbers = ", ".join(str(r) for r in sorted(resumed.redo)[:6])
         more = ", ..." if len(resumed.redo) > 6 else ""
