@@ -67,8 +67,14 @@ def run_cli(argv: list[str] | None = None) -> int:
     workfolder.forget()
     on_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        outcome = cli.main(args=argv, prog_name="cssim", standalone_mode=False)
+        # ``make_context`` and ``invoke`` rather than ``main``: ``main`` turns Ctrl-C into
+        # ``Abort`` after printing a blank line, and this function owns what is printed.
+        with cli.make_context("cssim", args) as ctx:
+            outcome = cli.invoke(ctx)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.format_message(), err=True)  # the help text is meant to be multi-line
         return 2
