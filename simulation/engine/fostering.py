@@ -57,7 +57,8 @@ from simulation.engine.entities import FosterHousehold
 from simulation.records.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from simulation.records.eventlog import EventLog
 from simulation.records.streams import Streams
-from simulation.scenario.placements import (
+from simulation.scenario.placements import (  # ENQUIRY_CEILING: re-exported, checked there
+    ENQUIRY_CEILING,
     Fostering,
     age_range_bounds,
     deregistration_multiplier,
@@ -68,8 +69,6 @@ from simulation.scenario.placements import (
 
 HOUSEHOLD_ID_BASE = 40_000_000
 RECRUIT_ID_OFFSET = 100_000
-#: Candidate enquiries are drawn at this multiple of the base rate and thinned (see module doc).
-ENQUIRY_CEILING = 3.0
 #: Longer than enquiry-to-approval, so applications in assessment at the start are represented.
 PIPELINE_LEAD_DAYS = 400.0
 _STEP_DAYS = DAYS_PER_MONTH

@@ -130,7 +130,12 @@ class Watchdog:
         self.records_before = len(self.log.fields)
 
     def likely_parameter(self) -> str:
-        """The parameters behind the records the replication wrote most since the last look."""
+        """The parameters behind the records the replication wrote most since the last look
+        (the starting stock when the clock has not yet moved)."""
+        stock = "the starting stock (initial_stock.*), or " if self.env._now <= 0 else ""  # noqa: SLF001
+        return stock + self._behind_records()
+
+    def _behind_records(self) -> str:
         fields = self.log.fields
         width = 6
         recent = fields[max(self.records_before, len(fields) - CENSUS_RECORDS * width):]

@@ -137,3 +137,12 @@ class _Section(BaseModel):
                 if expected:
                     raise ValueError(f"{key}: {expected}" if key is not None else expected)
         return found
+
+    @model_validator(mode="after")
+    def _plausible_together(self):
+        values = {name: getattr(self, name).value for name in type(self).model_fields
+                  if isinstance(getattr(self, name), Quantity)}
+        expected = plausibility.check_lognormal_means(values)
+        if expected:
+            raise ValueError(expected)
+        return self

@@ -35,6 +35,9 @@ from simulation.scenario.fields import (
 )
 from simulation.scenario.vocabulary import AgeBand
 
+#: Most the fee lever may multiply fostering enquiries by: the engine draws candidates at this
+#: multiple of the base rate and thins them (``simulation.engine.fostering``).
+ENQUIRY_CEILING = 3.0
 MarketType = Literal["foster_ifa", "residential", "supported"]
 MARKET_TYPES = ("foster_ifa", "residential", "supported")
 BedsApproved = Literal["1", "2", "3"]
@@ -89,6 +92,12 @@ class Fostering(_Section):
             raise ValueError("assessment_min_days <= assessment_max_days")
         if self.support_deregistration_reduction_pct.value >= 100:
             raise ValueError("support_deregistration_reduction_pct below 100")
+        # The engine draws candidate enquiries at ENQUIRY_CEILING times the base rate and thins
+        # them; a lever that would need more is refused here, not part-way through a run.
+        most = (1.0 + self.fee_uplift_pct.value / 100.0) ** self.recruitment_payment_elasticity.value
+        if most > ENQUIRY_CEILING:
+            raise ValueError(f"fee_uplift_pct and recruitment_payment_elasticity raising enquiries "
+                             f"at most {ENQUIRY_CEILING:g}-fold (they raise them {most:.3g}-fold)")
         return self
 
 
@@ -151,5 +160,5 @@ def deregistration_multiplier(params: Fostering, day: float) -> float:
     return fee * support
 
 
-__all__ = ["Fostering", "MARKET_TYPES", "PlacementMarket", "Quantity", "age_range_bounds",
+__all__ = ["ENQUIRY_CEILING", "Fostering", "MARKET_TYPES", "PlacementMarket", "Quantity", "age_range_bounds",
            "deregistration_multiplier", "lever_share", "payment_multiplier", "recruitment_multiplier"]

@@ -15,13 +15,20 @@ Covers
   in ``tests/test_robustness_scenarios.py`` (every parameter must have a stated limit).
 - ``check(name, value)``: what was expected (one line) when a value, or any value of a table,
   is outside its bounds; None when plausible.
+- ``check_lognormal_means(values)``: a lognormal duration of a child's stage
+  (``<x>_median_days`` with ``<x>_lognormal_sigma``) whose mean, median x exp(sigma^2 / 2),
+  is longer than childhood (18 years). Each is plausible alone, but the starting stock is
+  sized from the mean (a stock of open assessments is referrals a day times the mean length),
+  so such a pair would build a stock of millions before the first event.
 
 Assumptions (the limits, each wide of any authority in England)
 ---------------------------------------------------------------
 - Durations: at least a day (the model's clock counts days; a shorter wait, review or stay
   makes a child loop through events) and under 100 years.
-- Counts of children, families or places: at most 1,000,000 (Kent, the largest authority, has
-  about 330,000 children). Arrivals a year: at most 100,000 (England has about 650,000
+- Counts of children or families in a starting stock: at most 50,000 (the largest
+  authorities have about 12,000 children in need; England about 400,000 in all); foster
+  households at most 50,000 (England has about 45,000; the engine numbers a starting
+  household below 100,000). Arrivals a year: at most 100,000 (England has about 650,000
   referrals a year across 153 authorities).
 - Staff: at most 10,000 FTE in a team or a lever (England's local authorities employ about
   33,000 children's social workers in all).
@@ -50,21 +57,24 @@ RULES: tuple[tuple[str, float, float, str], ...] = (
     (r"_gbp$|_gbp_per_year$|_gbp_per_hire$|_gbp_per_fte_per_year$|_year_gbp$", 0.0, 1e9,
      "GBP, at most a large council's whole budget"),
     (r"^part_time_post_fte$", 0.1, 1.0, "the FTE of one part-time post"),
+    (r"_per_fte$|caseload$", 1.0, 1_000.0, "cases held by one FTE"),
     (r"^fte$", -10_000.0, 10_000.0,
      "FTE (councils in England employ about 33,000 children's social workers in all)"),
     (r"_fte$|_fte_at_start$", 0.0, 10_000.0,
      "FTE (councils in England employ about 33,000 children's social workers in all)"),
-    (r"_per_fte$|caseload$", 1.0, 1_000.0, "cases held by one FTE"),
     (r"^(breakdown|deregistration|employed_leaving)_rate_per_year", 0.0, 12.0,
      "a rate a year (at most once a month)"),
     (r"_per_year$|^referrals_in_year$", 0.0, 100_000.0,
      "a number a year (England has about 650,000 referrals a year in all)"),
     (r"_per_month$", 0.0, 10_000.0, "a number a month"),
     (r"^children_0_17_by_mid_year$", 100.0, 2_000_000.0, "a child population"),
+    (r"^initial_households$", 0.0, 50_000.0,
+     "a number of foster households (England has about 45,000 in all)"),
     (r"^(children_in_need|cp_plans_open|cla|care_leavers|staying_put|early_help_open_families"
-     r"|initial_households|capacity_families|other_cases_held)$", 0.0, 1_000_000.0,
-     "a count of children, families or places (Kent, the largest authority, has about "
-     "330,000 children)"),
+     r"|other_cases_held)$", 0.0, 50_000.0,
+     "a count of children or families (the largest authorities have about 12,000 children "
+     "in need)"),
+    (r"^capacity_families$", 0.0, 1_000_000.0, "a number of places"),
     (r"_lognormal_sigma$", 0.01, 3.0, "a lognormal sigma"),
     (r"^(on_cost|agency_premium)_share$", 0.0, 5.0, "a share of pay"),
     (r"_share$|^share_of_", 0.0, 1.0, "a share"),
@@ -109,4 +119,24 @@ def check(name: str, value) -> str | None:
     return None
 
 
-__all__ = ["RULES", "check", "rule_for"]
+#: A child's stage (early help, assessment, a plan) cannot outlast childhood: 18 years.
+MAX_MEAN_DAYS = 18 * 365.25
+
+
+def check_lognormal_means(values: dict[str, float]) -> str | None:
+    """What was expected of the lognormal durations among ``values`` (field name -> number), or
+    None when every mean is under 100 years."""
+    for name, median in values.items():
+        if not name.endswith("_median_days"):
+            continue
+        sigma = values.get(name.replace("_median_days", "_lognormal_sigma"))
+        if sigma is None or not (math.isfinite(median) and math.isfinite(sigma)):
+            continue
+        mean = median * math.exp(min(sigma, 30.0) ** 2 / 2)
+        if mean > MAX_MEAN_DAYS:
+            return (f"{name} and its lognormal sigma giving a mean duration within childhood "
+                    f"(18 years, {MAX_MEAN_DAYS:,.0f} days); they give {mean:,.0f} days")
+    return None
+
+
+__all__ = ["MAX_MEAN_DAYS", "RULES", "check", "check_lognormal_means", "rule_for"]
