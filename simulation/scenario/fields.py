@@ -43,6 +43,8 @@ Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 UnitInterval = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 PositiveFinite = Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)]
 Bounds = tuple[Finite, Finite]
+#: A switch: ``true`` or ``false`` only (not "yes", 1 or "0").
+Flag = Annotated[bool, Field(strict=True)]
 #: A calendar year as a table key ("2023"): the population is looked up by year number.
 Year = Annotated[str, Field(pattern=r"^(19|20|21)\d\d$")]
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 from simulation.scenario.fields import (
     _STRICT,
     CountByYear,
+    Flag,
     NonNegative,
     Positive,
     PositiveByKey,
@@ -58,7 +59,7 @@ class Referrals(_Section):
     need_persistence_prob: Probability
     # The threshold lever (``external_rate_per_year`` below 1) stops the lowest-need referrals;
     # ``false`` (stated in a scenario) removes referrals at random instead.
-    threshold_acts_on_need: bool = True
+    threshold_acts_on_need: Flag = True
 
 
 class EarlyHelp(_Section):
@@ -71,7 +72,7 @@ class EarlyHelp(_Section):
     unserved_referral_prob: Probability
     diversion_prob: Probability
     # Diversion takes children whose need early help can meet; ``false`` diverts at random.
-    diversion_acts_on_need: bool = True
+    diversion_acts_on_need: Flag = True
 
 
 class Assessment(_Section):
