@@ -34,6 +34,7 @@ Assumptions
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
 import shutil
 import threading
@@ -116,6 +117,9 @@ class Worker:
     """One background thread running the page's comparisons (see the module notes)."""
 
     def __init__(self, baseline, work_dir: Path, workers: int = 1):
+        if multiprocessing.parent_process() is not None:
+            # A pool worker that imported the page by mistake must never start pools of its own.
+            raise RuntimeError("the page's worker starts only in the page's own process")
         self.base = baseline
         self.work_dir = Path(work_dir)
         self.workers = workers

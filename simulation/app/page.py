@@ -130,7 +130,7 @@ def _render_answer(answer, request: Request, worker: Worker, settings: AppSettin
     with tabs[3]:
         st.dataframe(results.money_table(comparison, name), hide_index=True)
         st.altair_chart(charts.savings_chart(results.savings_frame(comparison, name)),
-                        use_container_width=True)
+                        width="stretch")
     with tabs[4]:
         st.dataframe(results.difference_table(comparison, name), hide_index=True)
     _pack_panel(answer, request, worker)
@@ -250,4 +250,7 @@ def _file_panel(built, catalogue: Catalogue, name: str) -> None:
                           mime="application/toml", key="download_scenario")
 
 
-main()
+# Streamlit runs this script as ``__main__``; a spawned pool worker imports it as ``__mp_main__``
+# (multiprocessing re-imports the main module) and must not lay out a page.
+if __name__ == "__main__":
+    main()
