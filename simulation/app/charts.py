@@ -41,32 +41,42 @@ def fan_chart(fan: pd.DataFrame, history: pd.DataFrame, title: str, y_title: str
     return alt.layer(*layers).properties(title=title, height=HEIGHT)
 
 
+TYPE_LABELS = {"foster_inhouse": "In-house foster care", "foster_ifa": "Agency foster care",
+               "foster_kinship": "Family and friends foster care", "residential": "Children's homes",
+               "supported": "Supported accommodation (16+)", "with_parents": "Placed with parents",
+               "placed_for_adoption": "Placed for adoption", "emergency": "Emergency placements"}
+
+
 def placement_chart(frame: pd.DataFrame) -> alt.Chart:
     """Children by placement type (median and band), a small panel per type."""
-    base = alt.Chart(frame).encode(
+    frame = frame.assign(type=frame["type"].map(TYPE_LABELS).fillna(frame["type"]))
+    base = alt.Chart().encode(
         x=alt.X("date:T", title=None),
         color=alt.Color("series:N", scale=COLOURS, title=None, legend=alt.Legend(orient="bottom")))
     band = base.mark_area(opacity=0.18).encode(y=alt.Y("low:Q", title="children"), y2="high:Q")
     line = base.mark_line().encode(y="median:Q")
-    return alt.layer(band, line).properties(width=200, height=130).facet(
-        facet=alt.Facet("type:N", title=None), columns=4).resolve_scale(y="independent")
+    return alt.layer(band, line, data=frame).properties(width=210, height=120).facet(
+        facet=alt.Facet("type:N", title=None, sort=list(TYPE_LABELS.values())),
+        columns=3).resolve_scale(y="independent")
 
 
 def placement_share_chart(shares: pd.DataFrame, published: pd.DataFrame) -> alt.Chart:
     """Each DfE placement group as % of children looked after at 31 March, with published shares."""
-    shares = shares.assign(group=shares["group"].map(GROUP_LABELS).fillna(shares["group"]))
-    published = published.assign(group=published["group"].map(GROUP_LABELS).fillna(
-        published["group"]), series=PUBLISHED)
-    rule = alt.Chart(shares).mark_errorbar(thickness=2).encode(
+    both = pd.concat([shares, published.assign(series=PUBLISHED)], ignore_index=True)
+    both["group"] = both["group"].map(GROUP_LABELS).fillna(both["group"])
+    colour = alt.Color("series:N", scale=COLOURS, title=None, legend=alt.Legend(orient="bottom"))
+    model = alt.datum.series != PUBLISHED
+    rule = alt.Chart().transform_filter(model).mark_rule(strokeWidth=2).encode(
         x=alt.X("date:T", title=None), y=alt.Y("low:Q", title="% of children looked after"),
-        y2="high:Q", color=alt.Color("series:N", scale=COLOURS, title=None),
-        xOffset="series:N")
-    point = alt.Chart(shares).mark_tick(thickness=2, size=12).encode(
-        x="date:T", y="median:Q", color=alt.Color("series:N", scale=COLOURS, title=None),
-        xOffset="series:N")
-    dots = alt.Chart(published).mark_point(filled=True, size=40).encode(
-        x="date:T", y="value:Q", color=alt.Color("series:N", scale=COLOURS, title=None))
-    return alt.layer(rule, point, dots, data=shares).properties(width=200, height=150).facet(
+        y2="high:Q", color=colour, xOffset="series:N")
+    tick = alt.Chart().transform_filter(model).mark_tick(thickness=2, size=10).encode(
+        x="date:T", y="median:Q", color=colour, xOffset="series:N",
+        tooltip=["series:N", alt.Tooltip("date:T", title="31 March"),
+                 alt.Tooltip("median:Q", format=".1f"), alt.Tooltip("low:Q", format=".1f"),
+                 alt.Tooltip("high:Q", format=".1f")])
+    dots = alt.Chart().transform_filter(alt.datum.series == PUBLISHED).mark_point(
+        filled=True, size=40).encode(x="date:T", y="value:Q", color=colour)
+    return alt.layer(rule, tick, dots, data=both).properties(width=210, height=140).facet(
         facet=alt.Facet("group:N", title=None), columns=3).resolve_scale(y="independent")
 
 
@@ -75,21 +85,20 @@ def savings_chart(frame: pd.DataFrame) -> alt.Chart:
     net = frame[frame["measure"] == "net_saving_gbp"]
     cumulative = frame[frame["measure"] == "cumulative_net_saving_gbp"]
     bars = alt.Chart(net).mark_bar(color="#1f77b4", opacity=0.7).encode(
-        x=alt.X("financial_year:N", title=None, sort=None),
-        y=alt.Y("mean:Q", title="£ (2023-24 prices)"),
+        x=alt.X("financial_year:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("mean:Q", title="£ (2023-24 prices)", axis=alt.Axis(format="~s")),
         tooltip=["financial_year:N", alt.Tooltip("mean:Q", format=",.0f", title="net saving"),
                  alt.Tooltip("ci95_low:Q", format=",.0f"), alt.Tooltip("ci95_high:Q", format=",.0f")])
     errors = alt.Chart(net).mark_errorbar(color="black").encode(
-        x=alt.X("financial_year:N", sort=None), y="ci95_low:Q", y2="ci95_high:Q")
+        x=alt.X("financial_year:N", sort=None), y=alt.Y("ci95_low:Q", title=""), y2="ci95_high:Q")
     line = alt.Chart(cumulative).mark_line(point=True, color="#ff7f0e").encode(
         x=alt.X("financial_year:N", sort=None), y="mean:Q",
         tooltip=["financial_year:N", alt.Tooltip("mean:Q", format=",.0f",
                                                  title="cumulative net saving")])
     band = alt.Chart(cumulative).mark_area(opacity=0.15, color="#ff7f0e").encode(
-        x=alt.X("financial_year:N", sort=None), y="ci95_low:Q", y2="ci95_high:Q")
+        x=alt.X("financial_year:N", sort=None), y=alt.Y("ci95_low:Q", title=""), y2="ci95_high:Q")
     zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#444").encode(y="y:Q")
-    return alt.layer(bars, errors, band, line, zero).properties(
-        title="Net saving a year (bars, 95% interval) and cumulative (line, band)", height=260)
+    return alt.layer(bars, errors, band, line, zero).properties(height=260)
 
 
 __all__ = ["fan_chart", "placement_chart", "placement_share_chart", "savings_chart"]

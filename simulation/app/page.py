@@ -124,11 +124,19 @@ def _render_answer(answer, request: Request, worker: Worker, settings: AppSettin
                     results.fan_frame(comparison, name, kpi, kind), results.history_frame(kpi),
                     title), width="stretch")
     with tabs[1]:
+        st.caption("Placement mix at each 31 March (% of children looked after; line: 10th to "
+                   "90th percentile, tick: median; dots: published, DfE groups)")
         shares, published = results.placement_share_frame(comparison, name)
         st.altair_chart(charts.placement_share_chart(shares, published))
+        st.caption("Children by placement type at each month end")
         st.altair_chart(charts.placement_chart(results.placement_frame(comparison, name)))
     with tabs[3]:
+        st.caption("Spend, investment and savings by financial year, 2023-24 prices: mean (95% "
+                   "interval). Investment is the scenario's interventions and early help "
+                   "places; net saving is gross saving less investment.")
         st.dataframe(results.money_table(comparison, name), hide_index=True)
+        st.caption("Net saving a year (bars, 95% interval) and cumulative net saving (line, "
+                   "band)")
         st.altair_chart(charts.savings_chart(results.savings_frame(comparison, name)),
                         width="stretch")
     with tabs[4]:
