@@ -17,8 +17,9 @@ What it measures, on the machine it runs on:
 It reports each time and the median, the machine's load average and its CPU count, because a
 shared machine's other work inflates wall times; beside the wall time it reports the CPU seconds
 the pool's workers and this process spent, and from them what the wall time would be on an idle
-machine (the pool's CPU spread over its workers, plus this process's). The issue's target is a median under 5 s on 2
-cores. Results are printed as Markdown (and written to ``outputs/benchmarks/bench_app-<time>.md``).
+machine (the pool's CPU spread over its workers, plus this process's). The issue's target is a
+median under 5 s on 2 cores. Results are printed as Markdown (and written to
+``outputs/benchmarks/bench_app-<time>.md``).
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def main() -> None:
     lines = [f"# The page's first answer ({datetime.now():%Y-%m-%d %H:%M})", "",
              f"{args.first} paired replications, {args.years:g} years, {args.workers} workers, "
              f"baseline cached; {os.cpu_count()} CPUs, load average before "
-             f"{os.getloadavg()[0]:.2f}.", "", "| measured | each (s) | median (s) |", "|---|---|---|"]
+             f"{os.getloadavg()[0]:.2f}.", "", "| measured | each (s) | median (s) |",
+             "|---|---|---|"]
     walls, estimates = worker_times(args.repeats, args.years, args.first, args.workers, args.seed)
     found = {"worker (submit to first answer), wall": walls,
              "worker, CPU / workers + this process's CPU (idle-machine estimate)": estimates}

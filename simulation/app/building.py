@@ -38,7 +38,8 @@ from simulation.scenario.loading import ScenarioError, load_scenario
 
 
 def _table(setting: Setting, value) -> dict:
-    """``value`` with provenance: the evidence's own when it covers the value, else an assumption."""
+    """``value`` with provenance: the evidence's own when it covers the value, else an
+    assumption."""
     table = setting.table or {}
     low_high = table.get("range")
     if table.get("source") and value == table.get("value"):

@@ -160,7 +160,9 @@ def _hull(low, high, *values):
 
 
 def _relative(path: Path, root: Path) -> str:
-    return f"scenarios/{path.relative_to(root).as_posix()}" if path.is_relative_to(root) else str(path)
+    if path.is_relative_to(root):
+        return f"scenarios/{path.relative_to(root).as_posix()}"
+    return str(path)
 
 
 class Catalogue:
@@ -236,9 +238,9 @@ class Catalogue:
                 settings.append(self._number(f"{prefix}:lever:{target}",
                                              f"Multiplier on {target}", "multiplier", table, 1.0,
                                              where))
-            group = ("Front door and early help"
-                     if all(t.split(".")[0] in ("referrals", "early_help") for t in item.get("levers", {}))
-                     else "Other levers in the scenario files")
+            front_door = all(target.split(".")[0] in ("referrals", "early_help")
+                             for target in item.get("levers", {}))
+            group = "Front door and early help" if front_door else GROUPS[-1]
             levers.append(Lever(name, name.replace("_", " ").capitalize(), group, "item",
                                 item.get("description", ""), tuple(settings), item, where))
         return levers
@@ -261,7 +263,8 @@ class Catalogue:
         name = path.rsplit(".", 1)[-1]
         if isinstance(base["value"], dt.date):
             low, high = table.get("range") or (self.start_date, self.date_high)
-            low, high = _hull(low, high, base["value"], table["value"])
+            # A lever starting before the run acts from its start: offer the run's dates only.
+            low, high = _hull(max(low, self.start_date), high, base["value"], table["value"])
             return Setting(f"param:{path}", label_of(name), "date", "date", low, high, None,
                            base["value"], table["value"], table, where)
         setting = self._number(f"param:{path}", label_of(name), name, table, base["value"], where)
@@ -305,7 +308,8 @@ class Catalogue:
         return {setting.key: setting for lever in self.levers for setting in lever.settings}
 
     def defaults(self) -> dict[str, Any]:
-        """Every control at the baseline: items off (at their files' values), parameters unchanged."""
+        """Every control at the baseline: items off (at their files' values), parameters
+        unchanged."""
         values = {}
         for lever in self.levers:
             if lever.kind == "item":
@@ -328,7 +332,8 @@ class Catalogue:
             values[items[name].on_key] = True
             for key, value in _item_values(name, item).items():
                 if key in settings:
-                    values[key] = settings[key].clip(value) if settings[key].kind != "date" else value
+                    setting = settings[key]
+                    values[key] = value if setting.kind == "date" else setting.clip(value)
                 else:
                     missed.append(key.split(":", 1)[1])
         for param, table in _parameter_paths(tables).items():

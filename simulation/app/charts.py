@@ -30,19 +30,22 @@ def fan_chart(fan: pd.DataFrame, history: pd.DataFrame, title: str, y_title: str
     line = base.mark_line().encode(
         y="median:Q",
         tooltip=[alt.Tooltip("date:T", title="date"), "series:N",
-                 alt.Tooltip("median:Q", format=",.1f"), alt.Tooltip("low:Q", format=",.1f", title="10th pct"),
+                 alt.Tooltip("median:Q", format=",.1f"),
+                 alt.Tooltip("low:Q", format=",.1f", title="10th pct"),
                  alt.Tooltip("high:Q", format=",.1f", title="90th pct")])
     layers = [band, line]
     if history is not None and len(history):
         layers.append(alt.Chart(history).mark_point(filled=True, size=45).encode(
             x="date:T", y="value:Q",
             color=alt.Color("series:N", scale=COLOURS, title=None),
-            tooltip=[alt.Tooltip("date:T", title="published"), alt.Tooltip("value:Q", format=",.1f")]))
+            tooltip=[alt.Tooltip("date:T", title="published"),
+                     alt.Tooltip("value:Q", format=",.1f")]))
     return alt.layer(*layers).properties(title=title, height=HEIGHT)
 
 
 TYPE_LABELS = {"foster_inhouse": "In-house foster care", "foster_ifa": "Agency foster care",
-               "foster_kinship": "Family and friends foster care", "residential": "Children's homes",
+               "foster_kinship": "Family and friends foster care",
+               "residential": "Children's homes",
                "supported": "Supported accommodation (16+)", "with_parents": "Placed with parents",
                "placed_for_adoption": "Placed for adoption", "emergency": "Emergency placements"}
 
@@ -88,7 +91,8 @@ def savings_chart(frame: pd.DataFrame) -> alt.Chart:
         x=alt.X("financial_year:N", title=None, sort=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("mean:Q", title="£ (2023-24 prices)", axis=alt.Axis(format="~s")),
         tooltip=["financial_year:N", alt.Tooltip("mean:Q", format=",.0f", title="net saving"),
-                 alt.Tooltip("ci95_low:Q", format=",.0f"), alt.Tooltip("ci95_high:Q", format=",.0f")])
+                 alt.Tooltip("ci95_low:Q", format=",.0f"),
+                 alt.Tooltip("ci95_high:Q", format=",.0f")])
     errors = alt.Chart(net).mark_errorbar(color="black").encode(
         x=alt.X("financial_year:N", sort=None), y=alt.Y("ci95_low:Q", title=""), y2="ci95_high:Q")
     line = alt.Chart(cumulative).mark_line(point=True, color="#ff7f0e").encode(

@@ -27,8 +27,9 @@ Assumptions
 -----------
 - One worker per page process (the page keeps it with ``st.cache_resource``); several browser
   tabs share it, each with its own latest request.
-- Folders are pruned: a key keeps its latest comparison; at most ``KEEP_COMPARISONS`` keys keep
-  any.
+- Folders are pruned: a key keeps its latest comparison folder; at most ``KEEP_COMPARISONS``
+  keys keep any. Answers stay in memory by replications, so asking for fewer replications than
+  already computed shows the comparison at exactly that number (as ``cssim compare`` would).
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ class Worker:
         self.workers = workers
         self._lock = threading.Condition()
         self._requests: dict[str, Request] = {}
-        self._answers: dict[tuple, Answer] = {}
+        self._answers: dict[tuple, dict[int, Answer]] = {}  # key -> replications -> answer
         self._errors: dict[tuple, str] = {}
         self._packs: dict[tuple, Path | str] = {}
         self._pack_wanted: list[tuple[tuple, Request, int]] = []
@@ -149,10 +150,12 @@ class Worker:
                 self._warm.append((seed, years, first, final))
                 self._lock.notify_all()
 
-    def answer(self, key: tuple) -> Answer | None:
-        """The comparison with the most replications so far for ``key``."""
+    def answer(self, key: tuple, final: int | None = None) -> Answer | None:
+        """The comparison with the most replications so far for ``key`` (at most ``final``)."""
         with self._lock:
-            return self._answers.get(key)
+            found = self._answers.get(key, {})
+            most = self._have(key, final)
+            return found.get(most)
 
     def error(self, key: tuple) -> str | None:
         with self._lock:
@@ -180,7 +183,7 @@ class Worker:
     def request_pack(self, request: Request) -> None:
         """Ask for the scrutiny pack of the request's latest answer."""
         with self._lock:
-            answer = self._answers.get(request.key)
+            answer = self._answers.get(request.key, {}).get(self._have(request.key, request.final))
             if answer is None:
                 return
             wanted = (request.key, answer.replications)
@@ -194,20 +197,21 @@ class Worker:
             return self._packs.get((key, replications))
 
     # --- the thread -------------------------------------------------------------------------------
-    def _have(self, key: tuple) -> int:
-        answer = self._answers.get(key)
-        return answer.replications if answer else 0
+    def _have(self, key: tuple, final: int | None = None) -> int:
+        """Most replications answered for ``key``, at most ``final`` (0: none yet)."""
+        done = [n for n in self._answers.get(key, {}) if final is None or n <= final]
+        return max(done, default=0)
 
     def _next_job(self):
         requests = sorted(self._requests.values(), key=lambda r: r.submitted, reverse=True)
         requests = [r for r in requests if r.key not in self._errors]
         for request in requests:
-            if self._have(request.key) < request.first:
+            if self._have(request.key, request.final) < request.first:
                 return ("answer", request, request.first)
         if self._pack_wanted:
             return ("pack",) + self._pack_wanted.pop(0)
         for request in requests[:1]:
-            have = self._have(request.key)
+            have = self._have(request.key, request.final)
             if have < request.final:
                 return ("answer", request, min(have + request.first, request.final))
         for seed, years, first, final in self._warm:
@@ -282,7 +286,7 @@ class Worker:
         home = self.work_dir / "compare" / run_id(request.scenario, request.seed, request.years)
         folder = home / f"r{replications:03d}"
         runs = self._prepare(request, replications, folder)
-        have = self._have(key)
+        have = self._have(key, replications)
         label = (f"first answer: {replications} paired replications" if not have
                  else f"refining: {have} -> {replications} paired replications")
         self._set_running(key, runs, 2 * replications, label)
@@ -303,9 +307,8 @@ class Worker:
         answer = Answer(comparison, request.scenario.name, replications,
                         time.perf_counter() - started, folder)
         with self._lock:
-            if replications >= self._have(key):
-                self._answers.pop(key, None)  # re-inserted last: the dict is oldest first
-                self._answers[key] = answer
+            answers = self._answers.pop(key, {})  # re-inserted last: the dict is oldest first
+            self._answers[key] = answers | {replications: answer}
             while len(self._answers) > KEEP_COMPARISONS:
                 self._answers.pop(next(iter(self._answers)))
         self._prune(home, folder)

@@ -162,7 +162,7 @@ def _pack_panel(answer, request: Request, worker: Worker) -> None:
 
 
 def _results(worker: Worker, request: Request, settings: AppSettings) -> None:
-    answer, error = worker.answer(request.key), worker.error(request.key)
+    answer, error = worker.answer(request.key, request.final), worker.error(request.key)
     running = worker.progress(request.key)
     if error:
         st.error(f"The comparison could not be run: {error}")
@@ -197,7 +197,8 @@ def main() -> None:
     state = st.session_state
     if "session" not in state:
         state.update(controls.initial_values(catalogue))
-        state.update(session=uuid.uuid4().hex, name=DEFAULT_NAME, replications=settings.replications)
+        state.update(session=uuid.uuid4().hex, name=DEFAULT_NAME,
+                     replications=settings.replications)
     worker.warm_baseline(settings.seed, settings.years, settings.first_for(settings.replications),
                          settings.replications)
 
@@ -240,7 +241,7 @@ def main() -> None:
     worker.submit(request)
     if previous != request.key:
         state["request_key"], state["polling"] = request.key, True
-    answer = worker.answer(request.key)
+    answer = worker.answer(request.key, final)
     state["polling"] = state.get("polling", True) or answer is None
     st.fragment(_results, run_every=POLL_SECONDS if state["polling"] else None)(
         worker, request, settings)

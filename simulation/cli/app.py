@@ -1,4 +1,4 @@
-"""``cssim app [--port 8501]``: serve the leaders' page (``simulation/app/page.py``) on this machine.
+"""``cssim app [--port 8501]``: serve the leaders' page (``simulation/app/page.py``) here.
 
 The page is a Streamlit script; this command checks its options, hands them to the page as
 ``CSSIM_APP_*`` environment variables (``simulation.app.settings``) and replaces itself with
