@@ -38,7 +38,10 @@ def main() -> None:
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}")
             page.get_by_text("No lever is moved").wait_for(timeout=60_000)
-            time.sleep(15)  # the page warms the baseline's replications at start-up
+            # The page computes the baseline's replications at start-up; a meeting starts later.
+            store = Path(work) / "reps"
+            while len(list(store.glob("baseline-*/reps/rep_*.json"))) < 30:
+                time.sleep(1)
             page.locator("[data-testid=stSelectbox]").first.click()
             page.get_by_role("option", name="combined_package").click()
             page.get_by_role("button", name="Load", exact=True).click()
