@@ -13,6 +13,7 @@ and a bad combination shows a message, never an exception. The browser test is
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import time
 from pathlib import Path
@@ -262,6 +263,29 @@ def test_moving_a_lever_changes_the_numbers(page):
     second = _final_answer(page)
     assert first != second, "moving the fee uplift changed nothing"
     assert any("Chance of a net saving" in md.value for md in page.markdown)
+
+
+@pytest.mark.smoke
+def test_the_scrutiny_pack_is_made_and_offered_for_download(page):
+    """After an answer, the pack button makes the zip that ``cssim compare`` would write (report,
+    workbook, slides, charts, tables) and the page offers it."""
+    import zipfile
+
+    page.slider(key="param:fostering.fee_uplift_pct").set_value(20)
+    _final_answer(page)
+    page.button(key="pack_button").click().run()
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not any(
+            button.key == "pack_download" for button in page.get("download_button")):
+        time.sleep(0.3)
+        page.run()
+        assert not page.exception, page.exception
+    zips = list(Path(os.environ["CSSIM_APP_WORK_DIR"]).glob("packs/*.zip"))
+    assert len(zips) == 1, zips
+    names = {Path(name).name for name in zipfile.ZipFile(zips[0]).namelist()}
+    assert {"report.html", "scrutiny_workbook.xlsx", "slides.pptx", "finance_summary.csv",
+            "comparison_annual.csv"} <= names, names
+    assert any(name.endswith(".png") for name in names), names
 
 
 @pytest.mark.badinput

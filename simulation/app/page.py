@@ -3,8 +3,10 @@
 Levers in the sidebar (grouped; each with its unit, range and evidence in the tooltip), results
 in the main area. Every rule lives in the app wing's modules: ``catalogue`` (levers from the
 scenario files), ``controls`` (values), ``building`` (the scenario file, validated by the
-loader), ``jobs`` (the background worker), ``results`` and ``charts`` (what is shown). The
-results panel is a fragment that polls the worker, so the page stays live while it computes.
+loader), ``jobs`` (the background worker), ``results`` and ``charts`` (what is shown). A small
+fragment polls the worker for progress while it computes, so the page stays live, and lays the
+page out again only when there is a new answer (drawing the results costs about half a second of
+CPU, which polling every time would take from the model's workers).
 """
 
 from __future__ import annotations
@@ -156,23 +158,44 @@ def _pack_panel(answer, request: Request, worker: Worker) -> None:
     elif st.button(f"Make the scrutiny pack ({answer.replications} replications)",
                    key="pack_button"):
         st.session_state["pack_asked"] = (request.key, answer.replications)
-        st.session_state["polling"] = True  # poll until the pack is made
         worker.request_pack(request)
+        st.rerun()  # the page polls until the pack is made
+
+
+def _news(worker: Worker, request: Request) -> tuple:
+    """What the page shows of the worker's state: replications answered, error, pack made."""
+    answer = worker.answer(request.key, request.final)
+    made = worker.pack(request.key, answer.replications) if answer else None
+    return (answer.replications if answer else 0, worker.error(request.key), made is not None)
+
+
+def _status(worker: Worker, request: Request, shown: tuple) -> None:
+    """Polled while the worker computes: the progress bar, and the whole page laid out again as
+    soon as there is something new to show (so the results are drawn once per answer)."""
+    if _news(worker, request) != shown:
         st.rerun()
-
-
-def _results(worker: Worker, request: Request, settings: AppSettings) -> None:
-    answer, error = worker.answer(request.key, request.final), worker.error(request.key)
     running = worker.progress(request.key)
-    if error:
-        st.error(f"The comparison could not be run: {error}")
-        return
     if running:
         done, total, label = running
         st.progress(done / total, text=f"Computing ({label}): {done} of {total} replication "
                                        "runs ready, the baseline's reused from the cache")
-    elif answer is None:
+    elif not shown[0] and not shown[1]:
         st.progress(0.0, text=f"Waiting for the worker ({worker.busy() or 'starting'})")
+
+
+def _results(worker: Worker, request: Request, settings: AppSettings) -> None:
+    shown = _news(worker, request)
+    answer = worker.answer(request.key, request.final)
+    finished = (answer is not None and answer.replications >= request.final
+                and worker.progress(request.key) is None)
+    pack_waiting = (answer is not None
+                    and st.session_state.get("pack_asked") == (request.key, answer.replications)
+                    and not shown[2])
+    polling = not shown[1] and (not finished or pack_waiting)
+    st.fragment(_status, run_every=POLL_SECONDS if polling else None)(worker, request, shown)
+    if shown[1]:
+        st.error(f"The comparison could not be run: {shown[1]}")
+        return
     if answer is None:
         return
     if answer.replications < request.final:
@@ -181,12 +204,6 @@ def _results(worker: Worker, request: Request, settings: AppSettings) -> None:
     else:
         st.caption(f"Final answer: {answer.replications} replications.")
     _render_answer(answer, request, worker, settings)
-    finished = answer.replications >= request.final and worker.progress(request.key) is None
-    pack_waiting = (st.session_state.get("pack_asked") == (request.key, answer.replications)
-                    and worker.pack(request.key, answer.replications) is None)
-    if finished and not pack_waiting and st.session_state.get("polling"):
-        st.session_state["polling"] = False
-        st.rerun()  # the whole page, whose next run stops polling
 
 
 def main() -> None:
@@ -237,14 +254,8 @@ def main() -> None:
     final = int(state["replications"])
     request = Request(state["session"], built.scenario, settings.seed, settings.years,
                       settings.first_for(final), final)
-    previous = state.get("request_key")
     worker.submit(request)
-    if previous != request.key:
-        state["request_key"], state["polling"] = request.key, True
-    answer = worker.answer(request.key, final)
-    state["polling"] = state.get("polling", True) or answer is None
-    st.fragment(_results, run_every=POLL_SECONDS if state["polling"] else None)(
-        worker, request, settings)
+    _results(worker, request, settings)
 
 
 def _file_panel(built, catalogue: Catalogue, name: str) -> None:
