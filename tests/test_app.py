@@ -226,7 +226,7 @@ def page(tmp_path, monkeypatch):
     return app
 
 
-def _final_answer(app, replications: int = 2, timeout: float = 60) -> str:
+def _final_answer(app, replications: int = 2, timeout: float = 240) -> str:
     """Rerun the page until its answer has ``replications``; returns the headline text."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -274,7 +274,7 @@ def test_the_scrutiny_pack_is_made_and_offered_for_download(page):
     page.slider(key="param:fostering.fee_uplift_pct").set_value(20)
     _final_answer(page)
     page.button(key="pack_button").click().run()
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not any(
             button.key == "pack_download" for button in page.get("download_button")):
         time.sleep(0.3)
@@ -310,7 +310,7 @@ def test_loading_a_preset_sets_its_levers(page):
 
 
 # --- the worker ---------------------------------------------------------------------------------
-def _wait(worker, key, replications, timeout=60):
+def _wait(worker, key, replications, timeout=240):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert worker.error(key) is None, worker.error(key)

@@ -3,8 +3,8 @@
 A lever is moved with the keyboard (the foster fee uplift, 0 -> 5%), the test waits for the
 page's final answer, saves the scenario from the page, runs ``cssim compare`` on the saved file
 with the same seed, years and replications, and checks that the lines the page shows are the
-lines the command prints, character for character. Small on purpose (1 year, 3 replications,
-one worker process) so it stays well under a minute.
+lines the command prints, character for character. Small on purpose (1 year, 2 replications,
+the first answer from 1, one worker process) so it stays well under a minute.
 
 Skipped, with the reason, when ``/usr/bin/chromium`` or Playwright for Python is missing
 (``.ci/run`` installs Debian's chromium when it runs as root). Playwright never downloads a
@@ -28,7 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-YEARS, REPLICATIONS, FIRST, SEED = 1, 3, 2, 20230401
+YEARS, REPLICATIONS, FIRST, SEED = 1, 2, 1, 20230401
+#: Generous waits: on a loaded 2-core machine the page may take many times its usual 20 s.
+WAIT_MS = 240_000
 
 pytestmark = [
     pytest.mark.smoke,
@@ -58,7 +60,7 @@ def served(tmp_path):
          "--seed", str(SEED), "--workers", "1", "--scenarios", str(tmp_path / "scenarios"),
          "--work-dir", str(tmp_path / "work")], stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with socket.socket() as probe:
                 if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -87,7 +89,7 @@ def test_a_lever_moved_in_chromium_gives_the_numbers_of_cssim_compare(served):
         try:
             page = context.new_page()
             page.goto(url)
-            page.get_by_text("No lever is moved").wait_for(timeout=30_000)
+            page.get_by_text("No lever is moved").wait_for(timeout=WAIT_MS)
             page.get_by_text("Foster carers' fees and allowances").click()
             slider = page.locator("[data-testid=stSlider]").filter(
                 has_text="Uplift on fees and allowances").get_by_role("slider")
@@ -95,11 +97,11 @@ def test_a_lever_moved_in_chromium_gives_the_numbers_of_cssim_compare(served):
             for _ in range(5):
                 page.keyboard.press("ArrowRight")
             page.get_by_text(f"Final answer: {REPLICATIONS} replications").wait_for(
-                timeout=60_000)
+                timeout=WAIT_MS)
             shown = page.locator("[data-testid=stText]").filter(
                 has_text="net saving").first.inner_text().strip().splitlines()
             page.get_by_role("button", name="Save", exact=True).click()
-            page.get_by_text("Saved my_scenario.toml").wait_for(timeout=20_000)
+            page.get_by_text("Saved my_scenario.toml").wait_for(timeout=WAIT_MS)
         finally:
             context.close()
     saved = folder / "scenarios" / "my_scenario.toml"
@@ -109,7 +111,7 @@ def test_a_lever_moved_in_chromium_gives_the_numbers_of_cssim_compare(served):
          str(folder / "scenarios" / "baseline.toml"), str(saved), "--years", str(YEARS),
          "--replications", str(REPLICATIONS), "--seed", str(SEED), "--workers", "1",
          "--out", str(folder / "compare"), "--no-progress"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})
+        capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     printed = [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
     assert len(printed) == 4 and printed[-1].startswith("net saving FY"), printed
