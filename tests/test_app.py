@@ -220,7 +220,7 @@ def page(tmp_path, monkeypatch):
                            scenarios_dir=_copy_scenarios(tmp_path), work_dir=tmp_path / "work")
     for key, value in settings.environment().items():
         monkeypatch.setenv(key, value)
-    app = AppTest.from_file(str(PAGE), default_timeout=60)
+    app = AppTest.from_file(str(PAGE), default_timeout=300)
     app.run()
     assert not app.exception, app.exception
     return app

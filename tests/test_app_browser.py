@@ -86,6 +86,8 @@ def test_a_lever_moved_in_chromium_gives_the_numbers_of_cssim_compare(served):
         context = playwright.chromium.launch_persistent_context(
             tempfile.mkdtemp(prefix="chromium-", dir=folder), executable_path=str(CHROMIUM),
             headless=True, args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
+        context.set_default_timeout(WAIT_MS)
+        context.set_default_navigation_timeout(WAIT_MS)
         try:
             page = context.new_page()
             page.goto(url)
