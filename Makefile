@@ -2,12 +2,13 @@
 #   make run    sets up, runs the baseline against the standard scenarios (common random numbers)
 #               and writes the workbook, charts, HTML report and slides (outputs/compare-<time>/)
 #   make test   sets up and runs the tests
+#   make app    sets up and serves the leaders' page (cssim app) at http://127.0.0.1:8501
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test bench calibrate clean
+.PHONY: setup run test app bench bench-app calibrate clean
 
 setup: $(STAMP)
 
@@ -29,6 +30,11 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
 
+# The leaders' page: move levers, see the results against the baseline (Ctrl-C stops it).
+PORT ?= 8501
+app: setup
+	$(BIN)/cssim app --port $(PORT)
+
 # Fit the baseline to the current regime (2023-24), keep plausible parameter sets, write the fitted
 # values into scenarios/baseline.toml and calibration/report.md, and validate on rolling origins
 # (two more fits, on the data to March 2022 and March 2023). Each fit's search is capped at 120
@@ -38,6 +44,9 @@ calibrate: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_model.py
+
+bench-app: setup
+	$(BIN)/python benchmarks/bench_app.py
 
 clean:
 	rm -rf $(VENV) outputs/*/

@@ -3,8 +3,8 @@
 Also ``cssim replications SCENARIO --kpi K --period P --precision 0.02`` (how many replications
 a chosen precision needs; see ``simulation.runs.replication_count``).
 
-Also ``cssim compare BASELINE SCENARIO...`` and ``cssim calibrate``. One module a command
-(``run``, ``compare``, ``calibrate``), sharing ``common``. The command line is the top of the
+Also ``cssim compare BASELINE SCENARIO...``, ``cssim calibrate`` and ``cssim app`` (the leaders'
+page). One module a command (``run``, ``compare``, ``calibrate``, ``app``), sharing ``common``. The command line is the top of the
 package: it may import every wing, and nothing in ``simulation`` imports it (but ``__main__``).
 
 Covers
@@ -30,6 +30,7 @@ import threading
 import click
 
 from simulation.cli import errors, workfolder
+from simulation.cli.app import app_command
 from simulation.cli.calibrate import calibrate_command
 from simulation.cli.compare import compare_command
 from simulation.cli.run import replications_command, run_command
@@ -96,7 +97,8 @@ def main() -> None:
     sys.exit(run_cli())
 
 
-for command in (run_command, replications_command, compare_command, calibrate_command):
+for command in (run_command, replications_command, compare_command, calibrate_command,
+                app_command):
     cli.add_command(command)
 
 __all__ = ["cli", "main", "run_cli"]

@@ -119,7 +119,7 @@ class _HeadStart:
 def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
             workers: int = 1, inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
             target_year: str | None = None, progress: bool = False, pack: bool = True,
-            scheduler: str | None = None, say=None) -> Comparison:
+            scheduler: str | None = None, executor=None, say=None) -> Comparison:
     """Run scenarios with common random numbers and compare each with the first.
 
     Parameters
@@ -138,6 +138,10 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         Also write the workbook, charts, HTML report and slides.
     scheduler : str, optional
         Dask scheduler for the replications (as for ``cssim run --scheduler``).
+    executor : optional
+        An executor already open (``runs.executors.open_executor``) that the caller keeps open
+        between comparisons (the leaders' page keeps its pool warm); ``workers`` and
+        ``scheduler`` are then not used. Results do not depend on it.
     say : callable, optional
         ``say(line)``: what each resumed scenario's folder reuses (``runner.run_experiments``).
 
@@ -185,7 +189,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
     results = runner.run_experiments(scenarios, replications=replications, seed=seed, years=years,
                                      workers=workers, out_dirs=folders,
                                      resume=[folder.exists() for folder in folders],
-                                     progress=progress, scheduler=scheduler,
+                                     progress=progress, scheduler=scheduler, executor=executor,
                                      warm_up=chart_tasks.warm_up_pack if pack else None,
                                      then=finish_comparison,
                                      each_finished=head_start.scenario_written, say=say)

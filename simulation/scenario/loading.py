@@ -25,7 +25,8 @@ from pydantic import ValidationError
 from simulation.scenario import parameter_sets
 from simulation.scenario.schema import Scenario
 
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "scenario_hash", "stock_date"]
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "resolve_tables", "scenario_hash",
+           "stock_date"]
 
 MAX_EXTENDS_DEPTH = 8
 
@@ -107,6 +108,19 @@ def _resolve(path: Path, depth: int = 0) -> dict[str, Any]:
         raise ScenarioError(f"{path}: extends: '{base_name}' is {what} ({base_path}), expected a "
                             "scenario file (.toml)")
     return _merge(_resolve(base_path, depth + 1), raw)
+
+
+def resolve_tables(path: str | Path) -> dict[str, Any]:
+    """The tables of a scenario file merged onto its bases, as ``load_scenario`` validates them.
+
+    For readers that need a file's values and provenance before validation (the leaders' page
+    reads each lever's range and evidence this way). Raises ``ScenarioError`` as loading does.
+    """
+    resolved = _resolve(Path(path))
+    uncertainty = resolved.get("parameter_uncertainty")
+    if isinstance(uncertainty, dict):
+        uncertainty.pop("_declared_in", None)
+    return resolved
 
 
 def _describe(error: dict[str, Any]) -> str:
