@@ -63,8 +63,6 @@ from simulation.calibration.price_base import in_2024_25_prices
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "data" / "southend_public_figures.csv"
-#: The year to 31 March 2024 and the September 2023 census, in a file of its own beside the source.
-LATEST_SOURCE_NAME = "southend_public_figures_2023_24.csv"
 DEFAULT_OUT = REPO_ROOT / "calibration" / "targets.csv"
 AREA = "Southend-on-Sea"
 
@@ -308,7 +306,7 @@ def _row(spec: Spec, table, year: str, role: str) -> dict | None:
 def build(source: Path) -> list[dict]:
     """All target rows, in a fixed order (specs, then years; checks; population inputs)."""
     table = read_source(source)
-    latest = source.with_name(LATEST_SOURCE_NAME)
+    latest = source.with_name(build_published.LATEST_SOURCE_NAME)
     if latest.is_file():
         table.update(read_source(latest))
     rows = []
