@@ -98,8 +98,15 @@ def test_a_lever_moved_in_chromium_gives_the_numbers_of_cssim_compare(served):
             slider.focus()
             for _ in range(5):
                 page.keyboard.press("ArrowRight")
-            page.get_by_text(f"Final answer: {REPLICATIONS} replications").wait_for(
-                timeout=WAIT_MS)
+            try:
+                page.get_by_text(f"Final answer: {REPLICATIONS} replications").wait_for(
+                    timeout=WAIT_MS)
+            except sync_api.TimeoutError:
+                page.screenshot(path=str(folder / "timeout.png"))
+                log = (folder / "app.log").read_text(encoding="utf-8", errors="replace")
+                raise AssertionError(f"no final answer in {WAIT_MS / 1000:.0f} s; the page "
+                                     f"said: {page.inner_text('body')[-1500:]!r}; the server's "
+                                     f"log ends: {log[-1500:]!r}") from None
             shown = page.locator("[data-testid=stText]").filter(
                 has_text="net saving").first.inner_text().strip().splitlines()
             page.get_by_role("button", name="Save", exact=True).click()
