@@ -188,7 +188,6 @@ def rolling_origin(all_targets: pd.DataFrame, start_values: dict[str, float], *,
             values = fitted.best
         table = validate_origin(origin, all_targets, values, replications=replications,
                                 seed=seed, executor=executor)
-        table.attrs["multiplier"] = table.attrs.get("multiplier")
         tables.append(table)
         fits[origin.stock_day.isoformat() + ":multiplier"] = table.attrs["multiplier"]
     return pd.concat(tables, ignore_index=True), fits
