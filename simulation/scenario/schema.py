@@ -26,6 +26,7 @@ from simulation.scenario.fields import (
     Quantity,
     _Section,
 )
+from simulation.scenario.costs import CostBase
 from simulation.scenario.finance import Finance
 from simulation.scenario.interventions import Interventions
 from simulation.scenario.parameter_sets import ParameterUncertainty
@@ -187,6 +188,8 @@ class Scenario(BaseModel):
     workforce_levers: WorkforceLevers
     caseload_effects: CaseloadEffects
     finance: Finance
+    # Unit costs of care leavers, staying put and SGO/CAO allowances; real price growth by line.
+    cost_base: CostBase | None = None
     # Last: the calibration's plausible parameter sets, one drawn per replication by the runner.
     parameter_uncertainty: ParameterUncertainty | None = None
 
