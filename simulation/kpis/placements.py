@@ -17,11 +17,12 @@ Covers
   placements follow children's homes);
   ``spend_fostering_fees_allowances_gbp``: allowances by age (at mid-month) and fees for in-house
   and kinship placements, times the fee lever's payment multiplier at mid-month, so an uplift
-  applies to every placement from its start, plus the step-down programme's enhanced fee;
+  applies to every placement from its start;
   ``spend_fostering_support_gbp``: the fostering service's non-staff costs (support, training and
   groups per household-day, plus a support lever's extra cost), assessments per application,
-  marketing, and the step-down programme (transition support per step-down, wraparound support
-  over the enhanced period, the programme's yearly cost from its start date). The supervising
+  marketing, and the step-down programme (the enhanced fee and wraparound support over the
+  enhanced period, transition support per step-down, the programme's yearly cost from its start
+  date: the programme's whole cost in one line). The supervising
   social workers are in the workforce's non-case-holding posts (the staff lines): the fostering
   service is costed once.
 * Lever costs (memo flows, ``lever_cost_<lever>_gbp``; parts of the spend lines above, not added
@@ -130,13 +131,13 @@ def add_placement_kpis(builder) -> None:
     uplift = base_fees * (multiplier - 1.0)
     enhanced_days = step_down_enhanced_days(builder, placements, placement_ends, kinds, step_downs)
     enhanced_fee = enhanced_days * market.step_down_enhanced_fee_weekly_gbp.value / 7.0
-    builder.add_flow("spend_fostering_fees_allowances_gbp", base_fees + uplift + enhanced_fee)
+    builder.add_flow("spend_fostering_fees_allowances_gbp", base_fees + uplift)
 
     household_days = overlap_days(starts, ends, edges).sum(axis=0)
     support_on = np.array([lever_share(day, fostering.support_starts_after_months.value, 0.0) for day in middle])
     support_lever = household_days * support_on * fostering.support_extra_cost_per_household_per_year_gbp.value / DAYS_PER_YEAR
     month_days = np.diff(edges)
-    step_down_support = (step_downs * market.step_down_support_cost_gbp.value
+    step_down_support = (enhanced_fee + step_downs * market.step_down_support_cost_gbp.value
                          + enhanced_days * market.step_down_support_weekly_gbp.value / 7.0
                          + step_down_programme(builder) * month_days / DAYS_PER_YEAR)
     support = (household_days * fostering.support_cost_per_household_per_year_gbp.value / DAYS_PER_YEAR
@@ -147,7 +148,7 @@ def add_placement_kpis(builder) -> None:
     builder.add_flow("spend_fostering_support_gbp", support)
     builder.add_flow("lever_cost_fee_uplift_gbp", uplift)
     builder.add_flow("lever_cost_fostering_support_gbp", support_lever)
-    builder.add_flow("lever_cost_step_down_gbp", enhanced_fee + step_down_support)
+    builder.add_flow("lever_cost_step_down_gbp", step_down_support)
 
 
 def step_down_enhanced_days(builder, placements, placement_ends, kinds, step_downs) -> np.ndarray:

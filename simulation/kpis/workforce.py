@@ -219,18 +219,15 @@ def add_staff_spend(builder, spells: pd.DataFrame, wf, levers) -> None:
     builder.add_flow("lever_cost_retention_gbp", retention_cost)
     # The extra posts' pay: the same sums over the workers in posts the lever added.
     post_ids = (spells["worker_id"].to_numpy() - WORKER_ID_BASE) // MAX_OCCUPANTS
-    in_lever_post = post_ids >= LEVER_POST_ID
-    if in_lever_post.any():
-        lever_cost = np.zeros(len(edges) - 1)
-        for kinds, rate in ((("employed",), loaded), (("agency",), loaded * (1 + wf.agency_premium_share.value))):
-            chosen = in_lever_post & np.isin(kind, kinds)
-            lever_cost += overlap_days(starts[chosen], ends[chosen], fte[chosen], edges) * rate
-        chosen = in_lever_post & asye
-        lever_cost += (overlap_days(starts[chosen], protected_end[chosen], fte[chosen], edges) * asye_loaded
-                       + overlap_days(protected_end[chosen], ends[chosen], fte[chosen], edges) * loaded)
-    else:
-        lever_cost = np.zeros(len(edges) - 1)
-    builder.add_flow("lever_cost_extra_posts_gbp", lever_cost)
+    lever_post = post_ids >= LEVER_POST_ID
+    employed, agency, asye_lever = (lever_post & (kind == "employed"), lever_post & (kind == "agency"),
+                                    lever_post & asye)
+    builder.add_flow("lever_cost_extra_posts_gbp", (
+        overlap_days(starts[employed], ends[employed], fte[employed], edges) * loaded
+        + overlap_days(starts[asye_lever], protected_end[asye_lever], fte[asye_lever], edges) * asye_loaded
+        + overlap_days(protected_end[asye_lever], ends[asye_lever], fte[asye_lever], edges) * loaded))
+    builder.add_flow("lever_cost_extra_posts_agency_gbp", overlap_days(
+        starts[agency], ends[agency], fte[agency], edges) * loaded * (1 + wf.agency_premium_share.value))
     hires = np.isin(kind, ("employed", "asye")) & ~spells["initial"].to_numpy()
     hire_counts = np.histogram(starts[hires], bins=edges)[0]
     faster = levers.faster_recruitment

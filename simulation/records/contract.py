@@ -128,7 +128,8 @@ _KPI_MEANINGS: dict[str, str] = {
     "lever_cost_fostering_support_gbp": "flow: the support lever's extra cost in spend_fostering_support_gbp",
     "lever_cost_step_down_gbp": "flow: the step-down programme's costs (enhanced fee, wraparound and transition support, programme)",
     "lever_cost_retention_gbp": "flow: retention payments, part of spend_staff_permanent_gbp",
-    "lever_cost_extra_posts_gbp": "flow: pay of workers in posts the extra-posts lever added (staff lines)",
+    "lever_cost_extra_posts_gbp": "flow: pay of employed workers in posts the extra-posts lever added, part of spend_staff_permanent_gbp",
+    "lever_cost_extra_posts_agency_gbp": "flow: pay of agency workers covering posts the extra-posts lever added, part of spend_staff_agency_gbp",
     "lever_cost_faster_recruitment_gbp": "flow: the faster-recruitment lever's cost, part of spend_staff_recruitment_gbp",
 }
 
