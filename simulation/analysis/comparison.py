@@ -21,14 +21,16 @@ Assumptions
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from simulation.analysis import finance, summaries
+from simulation.analysis import finance, summaries, uncertainty_split
 from simulation.records import contract
 from simulation.records.calendar import first_year_of
+from simulation.scenario import lever_effects
 
 COMPARISON_FILES = {
     "annual": "comparison_annual.csv",
@@ -37,6 +39,8 @@ COMPARISON_FILES = {
     "savings": "finance_savings.csv",
     "spend_by_line": "finance_spend_by_line.csv",
     "summary": "finance_summary.csv",
+    "uncertainty_split": "finance_uncertainty_split.csv",
+    "drivers": "finance_drivers.csv",
     "manifest": "comparison.json",
 }
 HEADLINE_KPIS = (
@@ -84,6 +88,8 @@ class Comparison:
     finance: dict[str, dict] = field(repr=False)
     problems: list[str] = field(default_factory=list)
     target_terms: str = "real"
+    uncertainty_split: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def base(self):
@@ -181,6 +187,7 @@ class ComparisonParts:
             columns=["scenario", "replication", "financial_year", *finance.SAVINGS_MEASURES])
         savings = (finance.summarise_measures(savings_by_rep, finance.SAVINGS_MEASURES) if per_rep
                    else pd.DataFrame())
+        split, drivers = lever_split(self.folder, scenarios, savings_by_rep)
         return Comparison(
             folder=self.folder, scenarios=list(scenarios), seed=seed, replications=replications,
             years=years, inflation_pct=self.inflation_pct,
@@ -192,7 +199,24 @@ class ComparisonParts:
                                  if self.diff_monthly else empty),
             savings_by_replication=savings_by_rep, savings=savings,
             spend_by_line=pd.concat(self.spend, ignore_index=True), finance=self.finance,
-            target_terms=self.target_terms)
+            target_terms=self.target_terms, uncertainty_split=split, drivers=drivers)
+
+
+def lever_split(folder: Path, scenarios: list, savings_by_rep: pd.DataFrame):
+    """The three-way split of each scenario's net-saving spread and its drivers
+    (``uncertainty_split``), from the run manifests' draws."""
+    manifests, quantiles = {}, {}
+    for scenario in scenarios[1:]:
+        path = Path(folder) / scenario.name / contract.MANIFEST_FILE
+        if path.exists():
+            manifests[scenario.name] = json.loads(path.read_text())
+            draws = [row for row in manifests[scenario.name].get("lever_draws_per_replication") or [] if row]
+            names = sorted({name for row in draws for name in row})
+            quantiles[scenario.name] = {name: lever_effects.quantiles(scenario, name) for name in names}
+    if savings_by_rep.empty:
+        return (pd.DataFrame(columns=list(uncertainty_split.SPLIT_COLUMNS)),
+                pd.DataFrame(columns=list(uncertainty_split.DRIVER_COLUMNS)))
+    return uncertainty_split.split_frames(savings_by_rep, manifests, quantiles)
 
 
 def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, years: float,

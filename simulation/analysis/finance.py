@@ -163,7 +163,9 @@ def lever_costs(annual: pd.DataFrame) -> pd.DataFrame:
     levers = annual["kpi"].str.extract(_LEVER_COST, expand=False)
     found = annual.loc[levers.notna()].assign(lever=levers[levers.notna()])
     found = found.assign(line=found["lever"].map(LEVER_COST_LINES))
-    return found.loc[found["line"].notna(), ["replication", "financial_year", "line", "value"]]
+    found = found.loc[found["line"].notna(), ["replication", "financial_year", "line", "value"]]
+    # Several levers may sit in one line: one row per line, so pairing never multiplies rows.
+    return found.groupby(["replication", "financial_year", "line"], as_index=False, sort=False)["value"].sum()
 
 
 def _split_gross(paired: pd.DataFrame) -> pd.DataFrame:

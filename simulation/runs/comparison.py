@@ -62,6 +62,7 @@ def write_tables(comparison: Comparison) -> list[str]:
         "savings_by_replication": comparison.savings_by_replication, "savings": comparison.savings,
         "spend_by_line": comparison.spend_by_line,
         "summary": finance_summary_frame(comparison.finance),
+        "uncertainty_split": comparison.uncertainty_split, "drivers": comparison.drivers,
     }
     for key, frame in tables.items():
         runner.write_csv_atomic(frame, folder / COMPARISON_FILES[key])
