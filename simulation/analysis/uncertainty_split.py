@@ -32,7 +32,7 @@ import pandas as pd
 SPLIT_COLUMNS = ("scenario", "measure", "p10", "p90", "width_p10_p90", "share_chance",
                  "share_calibration", "share_lever_effect", "width_without_lever_effect", "n")
 DRIVER_COLUMNS = ("scenario", "driver", "kind", "low_input", "high_input", "net_saving_at_low",
-                  "net_saving_at_high", "swing")
+                  "net_saving_at_high", "swing", "net_saving_mean")
 
 
 def _design(sets, draws) -> tuple[np.ndarray, list[str], np.ndarray, list]:
@@ -101,6 +101,8 @@ def split(scenario: str, net_saving: np.ndarray, sets, draws, quantiles: dict | 
                         "low_input": np.nan, "high_input": np.nan, "net_saving_at_low": centre + low,
                         "net_saving_at_high": centre + high, "swing": high - low})
     drivers.sort(key=lambda row: -row["swing"])
+    for found in drivers:
+        found["net_saving_mean"] = centre
     return row, drivers
 
 

@@ -1,7 +1,8 @@
 """The report's money sections: what each scenario saves and spends, and where its uncertainty
 comes from (the three-way split and the driver chart).
 
-Owns the tornado (driver) charts ``charts/drivers_<scenario>.png`` and the HTML of the sections
+Owns the tornado (driver) chart's figure (``charts/drivers_<scenario>.png``, drawn with the pack's
+other charts) and the HTML of the sections
 "Savings: gross, investment, net; cashable or avoided" and "Where the uncertainty comes from",
 which ``html_report.write_report`` places after "Money at a glance".
 """
@@ -13,37 +14,27 @@ from pathlib import Path
 import pandas as pd
 
 
-def write_driver_charts(comparison) -> dict[str, str]:
-    """One tornado chart per scenario: net saving at each driver's P10 and P90; returns
-    ``{"drivers_<scenario>": relative path}``."""
-    drivers = comparison.drivers
-    if drivers is None or drivers.empty:
-        return {}
-    import matplotlib
-    matplotlib.use("Agg")
+def driver_figure(drivers: pd.DataFrame | None, name: str):
+    """A tornado chart of scenario ``name``: the net saving at each driver's P10 and P90, largest
+    swing on top, the mean net saving as a line; None without drivers. Drawn with the pack's
+    other charts (``scrutiny_charts.chart_png``, on a pool or here)."""
+    if drivers is None or drivers.empty or name not in set(drivers["scenario"]):
+        return None
     import matplotlib.pyplot as plt
 
-    folder = Path(comparison.folder) / "charts"
-    folder.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for name, rows in drivers.groupby("scenario", sort=False):
-        rows = rows.sort_values("swing").tail(10)
-        figure, axes = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.6))
-        centre = float(comparison.finance.get(name, {}).get("cumulative_net_saving_gbp", {}).get("mean", 0.0))
-        for i, row in enumerate(rows.itertuples(index=False)):
-            low, high = sorted((row.net_saving_at_low, row.net_saving_at_high))
-            colour = {"lever effect": "#1f77b4", "calibration": "#ff7f0e", "chance": "#7f7f7f"}[row.kind]
-            axes.barh(i, (high - low) / 1e6, left=low / 1e6, color=colour)
-        axes.axvline(centre / 1e6, color="black", linewidth=1)
-        axes.set_yticks(range(len(rows)), [driver.replace("_", " ") for driver in rows["driver"]], fontsize=8)
-        axes.set_xlabel("cumulative net saving over the run, £m (2023-24 prices)")
-        axes.set_title(f"{name}: what moves the net saving most (P10 to P90 of each)", fontsize=10)
-        figure.tight_layout()
-        path = folder / f"drivers_{name}.png"
-        figure.savefig(path, dpi=110)
-        plt.close(figure)
-        written[f"drivers_{name}"] = str(path.relative_to(comparison.folder))
-    return written
+    rows = drivers[drivers["scenario"] == name].sort_values("swing", kind="mergesort").tail(10)
+    figure, axes = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.6))
+    for i, row in enumerate(rows.itertuples(index=False)):
+        low, high = sorted((row.net_saving_at_low, row.net_saving_at_high))
+        colour = {"lever effect": "#1f77b4", "calibration": "#ff7f0e", "chance": "#7f7f7f"}[row.kind]
+        axes.barh(i, (high - low) / 1e6, left=low / 1e6, color=colour)
+    axes.axvline(float(rows["net_saving_mean"].iloc[0]) / 1e6, color="black", linewidth=1)
+    axes.set_yticks(range(len(rows)), [driver.replace("_", " ") for driver in rows["driver"]], fontsize=8)
+    axes.set_xlabel("cumulative net saving over the run, £m (2023-24 prices); line: mean")
+    axes.set_title(f"{name}: what moves the net saving most (P10 to P90 of each; blue lever effect, "
+                   "orange calibration, grey chance)", fontsize=9)
+    figure.tight_layout()
+    return figure
 
 
 def _money(value) -> str:
@@ -104,4 +95,4 @@ def money_sections(comparison, charts: dict[str, str], image_tag) -> list[str]:
     return body
 
 
-__all__ = ["money_sections", "savings_table", "split_table", "write_driver_charts"]
+__all__ = ["driver_figure", "money_sections", "savings_table", "split_table"]

@@ -35,11 +35,6 @@ def write_pack(comparison, history=None, charts_on_pool=None) -> list[str]:
     except Exception as exc:  # noqa: BLE001 - a failed chart must not lose a finished comparison
         warn_charts_not_written(exc)
         charts = {}
-    try:
-        from simulation.reports.money_report import write_driver_charts
-        charts = {**charts, **write_driver_charts(comparison)}
-    except Exception as exc:  # noqa: BLE001 - as above
-        warn_charts_not_written(exc)
     files += sorted(charts.values())
     files.append(write_report(comparison, charts))
     files.append(write_slides(comparison, charts))
