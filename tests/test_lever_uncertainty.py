@@ -76,7 +76,8 @@ def test_lever_uncertainty_widens_the_net_saving_interval_and_is_split_three_way
     """The fee uplift (whose effect, the carers' response, ranges over a factor of ten) against the
     baseline, 8 paired replications of 2.5 years, with lever uncertainty on and off (the same
     children, the same parameter sets): the P10-P90 width of the cumulative net saving is wider
-    with it, and the split gives the lever effect a share and sums to 1."""
+    with it, and the split gives the lever effect a share and sums to 1 (with 8 replications the
+    calibration's 15 sets cannot be separated from chance)."""
     names = ("baseline", "foster_fee_uplift")
     widths, splits = {}, {}
     for enabled in (True, False):

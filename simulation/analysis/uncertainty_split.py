@@ -19,6 +19,10 @@ width is split in proportion to the shares, and the width *without* lever uncert
 estimated as the P10-P90 of y less its lever part (a run with ``[lever_uncertainty] enabled =
 false`` measures it directly; ``tests/test_lever_uncertainty.py`` does).
 
+Separating K parameter sets takes K - 1 indicators: with too few replications for them (n no
+more than 1 + levers + K), the calibration's share is left in chance and
+``calibration_separated`` is false; use more replications (50 or more with 15 sets).
+
 Drivers (the tornado chart): for each lever effect, the net saving at its 10th and 90th
 percentile with everything else at its mean (b_j times the triangular's P10 and P90); for the
 calibration, the lowest and highest set's mean effect; for chance, the residuals' P10 and P90.
@@ -30,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 SPLIT_COLUMNS = ("scenario", "measure", "p10", "p90", "width_p10_p90", "share_chance",
-                 "share_calibration", "share_lever_effect", "width_without_lever_effect", "n")
+                 "share_calibration", "share_lever_effect", "width_without_lever_effect", "n",
+                 "calibration_separated")
 DRIVER_COLUMNS = ("scenario", "driver", "kind", "low_input", "high_input", "net_saving_at_low",
                   "net_saving_at_high", "swing", "net_saving_mean")
 
@@ -58,17 +63,18 @@ def split(scenario: str, net_saving: np.ndarray, sets, draws, quantiles: dict | 
     y = np.asarray(net_saving, dtype=float)
     n = len(y)
     lever, names, indicators, labels = _design(sets, draws)
+    if n <= 1 + lever.shape[1] + indicators.shape[1] + 1:
+        # Too few replications to separate every parameter set: the calibration's share stays
+        # in chance (``calibration_separated`` says so); the levers are still fitted if they can be.
+        indicators, labels = indicators[:, :0], labels[:1]
+        if n <= lever.shape[1] + 2:
+            lever, names = lever[:, :0], []
     columns = np.column_stack([np.ones(n), lever - lever.mean(axis=0), indicators - indicators.mean(axis=0)])
     p = columns.shape[1]
-    if n <= p + 1:
-        lever_part = cal_part = np.zeros(n)
-        residual = y - y.mean()
-        coef = np.zeros(p)
-    else:
-        coef, *_ = np.linalg.lstsq(columns, y, rcond=None)
-        lever_part = columns[:, 1:1 + lever.shape[1]] @ coef[1:1 + lever.shape[1]]
-        cal_part = columns[:, 1 + lever.shape[1]:] @ coef[1 + lever.shape[1]:]
-        residual = y - columns @ coef
+    coef, *_ = np.linalg.lstsq(columns, y, rcond=None)
+    lever_part = columns[:, 1:1 + lever.shape[1]] @ coef[1:1 + lever.shape[1]]
+    cal_part = columns[:, 1 + lever.shape[1]:] @ coef[1 + lever.shape[1]:]
+    residual = y - columns @ coef
     v_lever, v_cal = float(np.var(lever_part, ddof=1)) if n > 1 else 0.0, float(np.var(cal_part, ddof=1)) if n > 1 else 0.0
     v_chance = float(np.sum(residual ** 2) / max(n - p, 1))
     total = v_lever + v_cal + v_chance
@@ -79,7 +85,7 @@ def split(scenario: str, net_saving: np.ndarray, sets, draws, quantiles: dict | 
            "width_p10_p90": p90 - p10, "share_chance": shares[0], "share_calibration": shares[1],
            "share_lever_effect": shares[2],
            "width_without_lever_effect": float(np.ptp(np.percentile(without, [10, 90]))) if n else np.nan,
-           "n": n}
+           "n": n, "calibration_separated": bool(indicators.shape[1] > 0)}
     centre = float(np.mean(y)) if n else np.nan
     drivers = []
     for j, name in enumerate(names):

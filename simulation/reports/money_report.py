@@ -62,7 +62,9 @@ def savings_table(comparison) -> str:
 def split_table(split: pd.DataFrame) -> str:
     rows = "".join(
         f"<tr><td>{row.scenario}</td><td>{_money(row.p10)} to {_money(row.p90)}</td>"
-        f"<td>{row.share_chance:.0%}</td><td>{row.share_calibration:.0%}</td><td>{row.share_lever_effect:.0%}</td>"
+        f"<td>{row.share_chance:.0%}</td>"
+        f"<td>{f'{row.share_calibration:.0%}' if getattr(row, 'calibration_separated', True) else 'in chance (too few futures to separate the sets)'}</td>"
+        f"<td>{row.share_lever_effect:.0%}</td>"
         f"<td>{_money(row.width_p10_p90)}</td><td>{_money(row.width_without_lever_effect)}</td></tr>"
         for row in split.itertuples(index=False) if row.share_chance == row.share_chance)
     return ("<table><tr><th>scenario</th><th>net saving, P10 to P90</th><th>chance</th><th>calibration</th>"
