@@ -288,7 +288,7 @@ def headline_changes(comparison: Comparison, name: str) -> list[str]:
                      f"{finance['payback']['median_year'] or 'not within the horizon'}")
         if "cumulative_gross_saving_gbp" in finance:
             part = lambda key: money(finance[key]["mean"])  # noqa: E731
-            lines.append(f"  of which: gross saving {part('cumulative_gross_saving_gbp')} less "
+            lines.append(f"of which: gross saving {part('cumulative_gross_saving_gbp')} less "
                          f"investment (intervention cost) {part('cumulative_intervention_cost_gbp')}; "
                          f"cashable net {part('cumulative_cashable_net_saving_gbp')}, cost avoidance "
                          f"{part('cumulative_cost_avoidance_gbp')}, capacity released "

@@ -211,12 +211,16 @@ def savings_by_replication(base_annual: pd.DataFrame, alt_annual: pd.DataFrame,
     is_intervention = paired["line"].isin(INVESTMENT_LINES)
     group = ["replication", "financial_year"]
     # The levers' own costs: the scenario's rise in each, by the line it sits in.
-    levers = lever_costs(alt_annual).merge(lever_costs(base_annual), on=keys, how="outer",
-                                           suffixes=("_alt", "_base")).fillna(0.0)
-    levers["extra"] = levers["value_alt"] - levers["value_base"]
-    extra_by_line = levers.groupby(keys)["extra"].sum()
     lines = paired[~is_intervention].set_index(keys)
-    lines["value_alt"] = lines["value_alt"] - extra_by_line.reindex(lines.index).fillna(0.0)
+    alt_levers, base_levers = lever_costs(alt_annual), lever_costs(base_annual)
+    if len(alt_levers) or len(base_levers):
+        levers = alt_levers.merge(base_levers, on=keys, how="outer", suffixes=("_alt", "_base")).fillna(0.0)
+        levers["extra"] = levers["value_alt"] - levers["value_base"]
+        extra_by_line = levers.groupby(keys)["extra"].sum().reindex(lines.index).fillna(0.0)
+        extra_by_year = levers.groupby(group)["extra"].sum()
+    else:  # a run without lever cost flows (older runs, synthetic frames): nothing to take out
+        extra_by_line, extra_by_year = 0.0, pd.Series(dtype=float)
+    lines["value_alt"] = lines["value_alt"] - extra_by_line
     first_year = min(paired["financial_year"], key=first_year_of) if len(paired) else None
     budget = lines.xs(first_year, level="financial_year")["value_base"] if first_year else None
     lines = lines.reset_index()
@@ -226,7 +230,7 @@ def savings_by_replication(base_annual: pd.DataFrame, alt_annual: pd.DataFrame,
     invested = (-paired[is_intervention].groupby(group)["saving"].sum()).reindex(net.index).fillna(0.0)
     frame = pd.DataFrame({
         "net_saving_gbp": net,
-        "intervention_cost_gbp": invested + levers.groupby(group)["extra"].sum().reindex(net.index).fillna(0.0),
+        "intervention_cost_gbp": invested + extra_by_year.reindex(net.index).fillna(0.0),
         "cashable_saving_gbp": split["cashable"],
         "cost_avoidance_gbp": split["avoidance"],
         # A fall in permanent staff spend is time released; a rise is a cash cost.
