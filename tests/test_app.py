@@ -86,7 +86,8 @@ def test_every_standard_lever_has_a_control_with_unit_range_and_evidence(catalog
 
 @pytest.mark.unit
 def test_levers_with_a_start_have_start_date_and_phase_in(catalogue):
-    """Items and dated levers offer their start and phase-in; undated ones say so on the page."""
+    """Items and dated levers (extra posts, the step-down programme) offer their start and
+    phase-in; undated ones say so on the page."""
     for lever in catalogue.levers:
         names = {setting.key.rsplit(":", 1)[-1].rsplit(".", 1)[-1] for setting in lever.settings}
         if lever.kind == "item":
@@ -94,7 +95,7 @@ def test_levers_with_a_start_have_start_date_and_phase_in(catalogue):
     posts = next(lever for lever in catalogue.levers if lever.key == "extra_posts")
     assert posts.has_start()
     step_down = next(lever for lever in catalogue.levers if lever.key == "step_down")
-    assert not step_down.has_start(), "step-down has no start date in the schema"
+    assert step_down.has_start(), "step-down has a start date and a phase-in (issue 18)"
 
 
 @pytest.mark.unit

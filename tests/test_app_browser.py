@@ -123,5 +123,7 @@ def test_a_lever_moved_in_chromium_gives_the_numbers_of_cssim_compare(served):
         capture_output=True, text=True, timeout=600, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stderr
     printed = [line.strip() for line in done.stdout.splitlines() if line.startswith("  ")]
-    assert len(printed) == 4 and printed[-1].startswith("net saving FY"), printed
+    # Three headline KPIs, the net saving, and its split (gross, investment, cashable, avoided).
+    assert len(printed) == 5 and printed[3].startswith("net saving FY"), printed
+    assert printed[4].startswith("of which: gross saving"), printed
     assert shown == printed, f"page {shown} vs cssim compare {printed}"

@@ -21,14 +21,16 @@ Assumptions
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from simulation.analysis import finance, summaries
+from simulation.analysis import finance, summaries, uncertainty_split
 from simulation.records import contract
 from simulation.records.calendar import first_year_of
+from simulation.scenario import lever_effects
 
 COMPARISON_FILES = {
     "annual": "comparison_annual.csv",
@@ -37,6 +39,8 @@ COMPARISON_FILES = {
     "savings": "finance_savings.csv",
     "spend_by_line": "finance_spend_by_line.csv",
     "summary": "finance_summary.csv",
+    "uncertainty_split": "finance_uncertainty_split.csv",
+    "drivers": "finance_drivers.csv",
     "manifest": "comparison.json",
 }
 HEADLINE_KPIS = (
@@ -70,7 +74,7 @@ class Comparison:
     seed: int
     replications: int
     years: float
-    inflation_pct: float
+    inflation_pct: object
     savings_target_gbp: float | None
     target_year: str | None
     annual: dict[str, pd.DataFrame] = field(repr=False)
@@ -83,6 +87,9 @@ class Comparison:
     spend_by_line: pd.DataFrame = field(repr=False)
     finance: dict[str, dict] = field(repr=False)
     problems: list[str] = field(default_factory=list)
+    target_terms: str = "real"
+    uncertainty_split: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    drivers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def base(self):
@@ -105,8 +112,10 @@ def finance_summary_frame(finance: dict[str, dict]) -> pd.DataFrame:
     for name, result in finance.items():
         row = {"scenario": name, "first_year": result["horizon"]["first"],
                "last_year": result["horizon"]["last"]}
-        for measure in ("npv_gbp", "cumulative_net_saving_gbp"):
-            for key, value in result[measure].items():
+        for measure in ("npv_gbp", "cumulative_net_saving_gbp", "cumulative_gross_saving_gbp",
+                        "cumulative_intervention_cost_gbp", "cumulative_cashable_net_saving_gbp",
+                        "cumulative_cost_avoidance_gbp", "cumulative_capacity_released_gbp"):
+            for key, value in result.get(measure, {}).items():
                 row[f"{measure}_{key}"] = value
         row["payback_median_year"] = result["payback"]["median_year"] or "not within horizon"
         row["payback_share_within_horizon"] = result["payback"]["share_within_horizon"]
@@ -115,7 +124,8 @@ def finance_summary_frame(finance: dict[str, dict]) -> pd.DataFrame:
             row |= {"target_gbp": target["gbp"], "target_year": target["financial_year"],
                     "target_probability": target["probability"],
                     "target_probability_ci95_low": target["ci95_low"],
-                    "target_probability_ci95_high": target["ci95_high"]}
+                    "target_probability_ci95_high": target["ci95_high"],
+                    "target_terms": target.get("terms", "real"), "target_prices": target.get("prices", "")}
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -129,10 +139,11 @@ class ComparisonParts:
     (which uses this class), so the comparison is the same to the last bit.
     """
 
-    def __init__(self, folder: Path, names: list[str], inflation_pct: float = 2.0,
-                 savings_target_gbp: float | None = None, target_year: str | None = None):
+    def __init__(self, folder: Path, names: list[str], inflation_pct=2.0,
+                 savings_target_gbp: float | None = None, target_year: str | None = None,
+                 target_terms: str = "real"):
         self.folder, self.names = Path(folder), list(names)
-        self.inflation_pct = inflation_pct
+        self.inflation_pct, self.target_terms = inflation_pct, target_terms
         self.savings_target_gbp, self.target_year = savings_target_gbp, target_year
         self.annual, self.monthly, self.summaries = {}, {}, {}
         self.diff_annual, self.diff_monthly, self.per_rep, self.spend = [], [], [], []
@@ -160,7 +171,8 @@ class ComparisonParts:
             if not savings.empty:
                 self.per_rep.append(savings)
                 self.finance[name] = finance.finance_summary(savings, self.savings_target_gbp,
-                                                           self.target_year)
+                                                           self.target_year, self.target_terms,
+                                                           self.inflation_pct)
         self.spend.append(finance.spend_by_line_summary(self.annual[name], self.inflation_pct))
         return name
 
@@ -175,6 +187,7 @@ class ComparisonParts:
             columns=["scenario", "replication", "financial_year", *finance.SAVINGS_MEASURES])
         savings = (finance.summarise_measures(savings_by_rep, finance.SAVINGS_MEASURES) if per_rep
                    else pd.DataFrame())
+        split, drivers = lever_split(self.folder, scenarios, savings_by_rep)
         return Comparison(
             folder=self.folder, scenarios=list(scenarios), seed=seed, replications=replications,
             years=years, inflation_pct=self.inflation_pct,
@@ -185,12 +198,30 @@ class ComparisonParts:
             differences_monthly=(pd.concat(self.diff_monthly, ignore_index=True)
                                  if self.diff_monthly else empty),
             savings_by_replication=savings_by_rep, savings=savings,
-            spend_by_line=pd.concat(self.spend, ignore_index=True), finance=self.finance)
+            spend_by_line=pd.concat(self.spend, ignore_index=True), finance=self.finance,
+            target_terms=self.target_terms, uncertainty_split=split, drivers=drivers)
+
+
+def lever_split(folder: Path, scenarios: list, savings_by_rep: pd.DataFrame):
+    """The three-way split of each scenario's net-saving spread and its drivers
+    (``uncertainty_split``), from the run manifests' draws."""
+    manifests, quantiles = {}, {}
+    for scenario in scenarios[1:]:
+        path = Path(folder) / scenario.name / contract.MANIFEST_FILE
+        if path.exists():
+            manifests[scenario.name] = json.loads(path.read_text())
+            draws = [row for row in manifests[scenario.name].get("lever_draws_per_replication") or [] if row]
+            names = sorted({name for row in draws for name in row})
+            quantiles[scenario.name] = {name: lever_effects.quantiles(scenario, name) for name in names}
+    if savings_by_rep.empty:
+        return (pd.DataFrame(columns=list(uncertainty_split.SPLIT_COLUMNS)),
+                pd.DataFrame(columns=list(uncertainty_split.DRIVER_COLUMNS)))
+    return uncertainty_split.split_frames(savings_by_rep, manifests, quantiles)
 
 
 def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, years: float,
-            inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
-            target_year: str | None = None) -> Comparison:
+            inflation_pct=2.0, savings_target_gbp: float | None = None,
+            target_year: str | None = None, target_terms: str = "real") -> Comparison:
     """Read the scenarios' run folders under ``folder`` and derive the comparison (no model runs).
 
     Parameters
@@ -201,13 +232,16 @@ def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, year
         Baseline first.
     seed, replications, years : int, int, float
         As run (recorded in ``comparison.json``).
-    inflation_pct : float
-        Inflation a year after 2023-24 for the cash view of spend.
+    inflation_pct : float or sequence of float
+        Inflation a year after 2023-24 for the cash view of spend (a path: rates from 2024-25,
+        the last repeated).
+    target_terms : {"real", "cash"}
+        The terms the savings target is set in, and tested in.
     savings_target_gbp, target_year : optional
         A net saving wanted in a financial year; its probability is reported.
     """
     parts = ComparisonParts(folder, [scenario.name for scenario in scenarios], inflation_pct,
-                            savings_target_gbp, target_year)
+                            savings_target_gbp, target_year, target_terms)
     while parts.added < len(scenarios):
         parts.add_next()
     return parts.comparison(scenarios, seed=seed, replications=replications, years=years)
@@ -252,9 +286,17 @@ def headline_changes(comparison: Comparison, name: str) -> list[str]:
                      f"P10 {money(cumulative['p10'])}, P90 {money(cumulative['p90'])}); "
                      f"NPV at 3.5% {money(npv['mean'])}; payback "
                      f"{finance['payback']['median_year'] or 'not within the horizon'}")
+        if "cumulative_gross_saving_gbp" in finance:
+            part = lambda key: money(finance[key]["mean"])  # noqa: E731
+            lines.append(f"of which: gross saving {part('cumulative_gross_saving_gbp')} less "
+                         f"investment (intervention cost) {part('cumulative_intervention_cost_gbp')}; "
+                         f"cashable net {part('cumulative_cashable_net_saving_gbp')}, cost avoidance "
+                         f"{part('cumulative_cost_avoidance_gbp')}, capacity released "
+                         f"{part('cumulative_capacity_released_gbp')}")
         target = finance.get("target")
         if target:
-            lines.append(f"chance of a net saving of at least {money(target['gbp'])} in "
+            lines.append(f"chance of a net saving of at least {money(target['gbp'])} "
+                         f"({target.get('terms', 'real')} terms, {target.get('prices', '2023-24 prices')}) in "
                          f"{target['financial_year']}: {100 * target['probability']:.0f}% "
                          f"({target['n']} replications)")
     return lines

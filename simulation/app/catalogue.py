@@ -56,7 +56,10 @@ PARAMETER_LEVERS = (
       "fostering.support_starts_after_months")),
     ("step_down", "Step-down from children's homes to foster care", "Placements",
      ("placement_market.step_down_ready_prob", "placement_market.step_down_after_days",
-      "placement_market.step_down_support_cost_gbp")),
+      "placement_market.step_down_support_cost_gbp", "placement_market.step_down_start_date",
+      "placement_market.step_down_phase_in_months", "placement_market.step_down_enhanced_fee_weekly_gbp",
+      "placement_market.step_down_support_weekly_gbp", "placement_market.step_down_enhanced_weeks",
+      "placement_market.step_down_breakdown_prob", "placement_market.step_down_programme_cost_gbp_per_year")),
 )
 #: Labels of the ``[workforce_levers]`` sub-sections (any other found gets its own name).
 WORKFORCE_LABELS = {

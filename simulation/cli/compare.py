@@ -80,22 +80,33 @@ def check_target_year(target_year: str | None, savings_target, start: dt.date,
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Comparison folder [default: outputs/compare-<YYYYmmdd-HHMMSS>].")
 @click.option("--savings-target", "savings_target", type=FiniteFloat(), default=None,
-              help="A net saving (GBP, 2023-24 prices) wanted in --target-year.")
+              help="A net saving (GBP, in --target-terms) wanted in --target-year.")
+@click.option("--target-terms", type=click.Choice(["real", "cash"]), default="real", show_default=True,
+              help="Terms the savings target is set in and tested in: real (2023-24 prices) or "
+              "cash (under the inflation path, as medium-term financial plans are).")
 @click.option("--target-year", default=None, help="Financial year of the target, e.g. FY2027-28 "
               "[default: the last full year].")
-@click.option("--inflation-pct", type=FiniteFloat(-5, 20), default=2.0,
-              show_default=True, help="Inflation a year after 2023-24 for cash figures.")
+@click.option("--inflation-pct", default="3,2", show_default=True,
+              help="Inflation path for cash figures: % a year from 2024-25, comma-separated, the "
+              "last repeated (\"2\" is a flat 2%).")
 @click.option("--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
               help="Dask scheduler: 'local' or an address (as for run). Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted comparison in <out>.partial.")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
 def compare_command(scenario_paths, years, replications, seed, workers, out, savings_target,
-                    target_year, inflation_pct, scheduler, resume, progress) -> int:
+                    target_terms, target_year, inflation_pct, scheduler, resume, progress) -> int:
     """Run BASELINE and each SCENARIO with the same children; report differences and savings."""
     if len(scenario_paths) < 2:
         raise CliFailure("compare needs a baseline and at least one other scenario file")
     if target_year is not None and not contract.is_financial_year(target_year):
         raise CliFailure(f"--target-year must look like FY2027-28, got {target_year!r}")
+    try:
+        inflation = tuple(float(rate) for rate in str(inflation_pct).split(","))
+    except ValueError:
+        raise CliFailure(f"--inflation-pct must be numbers separated by commas, got {inflation_pct!r}") from None
+    if not inflation or not all(-5 <= rate <= 20 for rate in inflation):
+        raise CliFailure(f"--inflation-pct rates must lie in [-5, 20], got {inflation_pct!r}")
+    inflation_pct = inflation[0] if len(inflation) == 1 else inflation
     scenarios = [load_scenario_file(path) for path in scenario_paths]
     names = [scenario.name for scenario in scenarios]
     if len(set(names)) != len(names):
@@ -121,7 +132,8 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
             comparison = compare(scenarios, replications=replications, seed=seed, years=years,
                                  out_dir=partial, workers=workers, inflation_pct=inflation_pct,
                                  savings_target_gbp=savings_target, target_year=target_year,
-                                 progress=progress, scheduler=scheduler, say=say)
+                                 progress=progress, scheduler=scheduler, say=say,
+                                 target_terms=target_terms)
         except (runner.RunFolderError, ExecutorError, ValueError) as exc:
             raise CliFailure(one_line(exc)) from None
         except runner.ReplicationError as exc:

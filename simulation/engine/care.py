@@ -15,6 +15,10 @@ Covers
   whose in-house carers deregister moves too (a new search for foster care).
 * Planned step-down (a lever): a child ready to step down who has been in a children's home for
   ``step_down_after_days`` (and is under 16) waits for an in-house bed, and moves when one frees.
+  Readiness starts at the programme's start date and phases in (the child's own readiness
+  uniform decides when in the phase-in it counts); a step-down breaks down back to a children's
+  home within the enhanced period with ``step_down_breakdown_prob`` (its own stream,
+  ``placement.step_down``, drawn only for children who step down).
 * Leaving care at 18: a care leaver with a personal adviser to 21; some foster placements
   become "staying put", which keeps an in-house bed from a younger child.
 * Re-entry: a return home, or a special guardianship or child arrangements order, may break
@@ -41,6 +45,7 @@ from simulation.engine.distributions import age_band, choose, exponential
 from simulation.engine.entities import Child
 from simulation.engine.placement_market import PlacementSearch
 from simulation.engine.schedule import after
+from simulation.records.calendar import DAYS_PER_MONTH
 from simulation.records.eventlog import OUT_OF_AREA_FLAG, OVER_20_MILES_FLAG
 
 _NO_MOVE = math.inf
@@ -63,6 +68,10 @@ class CareJourneys:
         self.p_sibling_group = market.sibling_group_prob.value
         self.p_step_down_ready = market.step_down_ready_prob.value
         self.step_down_after = market.step_down_after_days.value
+        self.step_down_start = float((market.step_down_start_date.value - scenario.start_date).days)
+        self.step_down_phase = market.step_down_phase_in_months.value * DAYS_PER_MONTH
+        self.step_down_back_prob = market.step_down_breakdown_prob.value
+        self.step_down_enhanced_days = market.step_down_enhanced_weeks.value * 7.0
         care = scenario.care
         #: Exit reason -> (chance the exit breaks down, mean days until the child comes back).
         self.reentry = {"returned_home": (care.reentry_after_return_home_prob.value,
@@ -119,6 +128,9 @@ class CareJourneys:
         u_exit, u_reason, u_unstable, u_choice, u_area, u_sibling, u_ready, u_step_needs = rng.random(8).tolist()
         child.sibling_group = u_sibling < self.p_sibling_group
         ready_to_step_down = u_ready < self.p_step_down_ready
+        # Readiness phases in: the child counts once the phase-in has reached its own uniform.
+        ready_from = (self.step_down_start + self.step_down_phase * u_ready / self.p_step_down_ready
+                      if ready_to_step_down else _NO_MOVE)
         entry_day = now - elapsed_days
         entry_age = child.age_years(entry_day)
         # Memoryless exits: a stock child's remaining time is a fresh draw from its entry band.
@@ -137,6 +149,7 @@ class CareJourneys:
         self.log.record(entry_day, child.child_id, "date_of_birth_recorded", value=child.birth_day)
         need, placement = self._first_placement(child, initial_placement, u_choice, u_area, search_rng)
         placed_at, step_down, stepped_down = env._now, None, False
+        back_day, stepped_at = _NO_MOVE, None  # a step-down's breakdown back, while it lasts
 
         while True:
             now = env._now
@@ -146,9 +159,10 @@ class CareJourneys:
             step_due = _NO_MOVE
             if (ready_to_step_down and placement == "residential" and step_down is None
                     and child.age_years(now) < _STEP_DOWN_BEFORE_AGE):
-                step_due = max(placed_at + self.step_down_after, now)
+                step_due = max(placed_at + self.step_down_after, now, ready_from)
             milestone = min(adoption_day, exit_day)
-            wake = min(next_move, retry, step_due, milestone)
+            back = back_day if placed_at == stepped_at else _NO_MOVE
+            wake = min(next_move, retry, step_due, milestone, back)
             notice = self.fostering.notice(child.child_id) if placement == "foster_inhouse" else None
             waits = [env.timeout(max(wake - now, 0.0))] + [e for e in (step_down, notice) if e is not None]
             yield waits[0] if len(waits) == 1 else env.any_of(waits)
@@ -163,6 +177,14 @@ class CareJourneys:
                 self.log.record(env._now, child.child_id, "step_down", detail="residential>foster_inhouse")
                 need, placement = "foster", self.start_placement(child, "foster_inhouse", float(rng.random()))
                 placed_at, step_down, stepped_down = env._now, None, True
+                back_day, stepped_at = self.step_down_breakdown_day(child), placed_at
+                continue
+            if wake == back:
+                # The step-down broke down: back to a children's home, not ready again.
+                self.end_placement(child, placement)
+                self.log.record(env._now, child.child_id, "step_down_breakdown", detail="foster_inhouse>residential")
+                need, stepped_down, ready_to_step_down, back_day = "residential", False, False, _NO_MOVE
+                placement, placed_at = self.place(child, need, float(rng.random()), search_rng), env._now
                 continue
             if wake == step_due:
                 step_down = self.fostering.wait_for_step_down(child.child_id, child.age_years, child.sibling_group,
@@ -203,6 +225,17 @@ class CareJourneys:
         elif not self.breaks_down(child, reason, rng):
             # Children who go home may be referred again: the same chance as after a plan closes.
             self.close(child, reason, "plan" if reason == "returned_home" else None, rng)
+
+    def step_down_breakdown_day(self, child: Child) -> float:
+        """When a step-down that has just happened breaks down (``inf``: it holds), uniform over
+        the enhanced period, from the child's own ``placement.step_down`` stream."""
+        if self.step_down_back_prob <= 0.0:
+            return _NO_MOVE
+        u_back, u_when = self.streams.child_generator("placement.step_down", child.child_id,
+                                                      child.care_episodes).random(2).tolist()
+        if u_back >= self.step_down_back_prob:
+            return _NO_MOVE
+        return self.env._now + u_when * self.step_down_enhanced_days
 
     def breaks_down(self, child: Child, reason: str, rng) -> bool:
         """Does a return home (or a special guardianship or child arrangements order) break down?

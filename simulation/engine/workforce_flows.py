@@ -34,6 +34,7 @@ import datetime as dt
 import math
 
 from simulation.engine.entities import Post, SocialWorker
+from simulation.records.eventlog import LEVER_POST_ID, MAX_OCCUPANTS, POST_ID_BASE, WORKER_ID_BASE
 from simulation.scenario.vocabulary import (
     ALL_TEAMS,
     CASE_HOLDING_TEAMS,
@@ -41,10 +42,6 @@ from simulation.scenario.vocabulary import (
     NON_CASE_HOLDING,
 )
 
-POST_ID_BASE = 80_000_000
-WORKER_ID_BASE = 90_000_000
-LEVER_POST_ID = 5_000
-MAX_OCCUPANTS = 1_000
 VACANCY_DRAWS = 40  # uniforms per vacancy: 1 cover decision, then campaigns and locum delays
 
 

@@ -30,6 +30,7 @@ from simulation.kpis.intervals import (
     three_plus_placements_pct,
 )
 from simulation.kpis.intervention_spend import add_intervention_spend
+from simulation.kpis.leaving_care_spend import add_leaving_care_spend
 from simulation.kpis.placements import add_placement_kpis
 from simulation.kpis.workforce import add_workforce_kpis
 from simulation.records.eventlog import CIN_CENSUS_STATES
@@ -317,6 +318,7 @@ class KpiBuilder:
         add_workforce_kpis(self)  # workforce, allocation and staff spend (kpis.workforce)
         add_intervention_spend(self)
         add_placement_kpis(self)
+        add_leaving_care_spend(self)  # care leavers, staying put, SGO/CAO allowances
         self.spend_total()
         return self.monthly_frame(), self.annual_frame()
 

@@ -32,7 +32,9 @@ import numpy as np
 import pandas as pd
 
 from simulation.kpis.intervals import count_open
+from simulation.kpis.placements import price_index_by_month
 from simulation.records.calendar import DAYS_PER_MONTH
+from simulation.records.eventlog import LEVER_POST_ID, MAX_OCCUPANTS, WORKER_ID_BASE
 from simulation.scenario.vocabulary import CASE_HOLDING_TEAMS, EMPLOYED_KINDS
 
 
@@ -181,11 +183,18 @@ def visits_in_time(held, waiting, spells, at, wf, effects) -> np.ndarray:
 
 
 def add_staff_spend(builder, spells: pd.DataFrame, wf, levers) -> None:
-    """Monthly staff spend lines from FTE-days by kind, hires and lever costs."""
+    """Monthly staff spend lines from FTE-days by kind, hires and lever costs.
+
+    Pay follows the real price index of ``staff`` (``cost_base``). The levers' own costs are also
+    written as memo flows (parts of these lines, not added to the total): ``lever_cost_retention_gbp``
+    (the payments), ``lever_cost_extra_posts_gbp`` (pay of whoever fills or covers a post the lever
+    added: a worker's post is read from its id) and ``lever_cost_faster_recruitment_gbp``.
+    """
     edges = builder.edges
     start_date = builder.scenario.start_date
-    loaded = wf.salary_employed_gbp_per_year.value * (1 + wf.on_cost_share.value) / 365.0
-    asye_loaded = wf.salary_asye_gbp_per_year.value * (1 + wf.on_cost_share.value) / 365.0
+    pay_index = price_index_by_month(builder, "staff")
+    loaded = wf.salary_employed_gbp_per_year.value * (1 + wf.on_cost_share.value) / 365.0 * pay_index
+    asye_loaded = wf.salary_asye_gbp_per_year.value * (1 + wf.on_cost_share.value) / 365.0 * pay_index
     starts, ends, fte = spells["start"].to_numpy(), spells["end"].to_numpy(), spells["fte"].to_numpy()
     kind = spells["kind"].to_numpy()
     asye = kind == "asye"
@@ -203,16 +212,30 @@ def add_staff_spend(builder, spells: pd.DataFrame, wf, levers) -> None:
     ramp = np.where(middle < retention_day, 0.0,
                     1.0 if phase <= 0 else np.clip((middle - retention_day) / max(phase, 1e-9), 0.0, 1.0))
     retention_cost = retention.payment_gbp_per_fte_per_year.value / 365.0 * permanent_days * ramp
-    builder.add_flow("spend_staff_permanent_gbp",
-                     (employed_days + asye_after) * loaded + asye_protected * asye_loaded + retention_cost)
-    builder.add_flow("spend_staff_agency_gbp", agency_days * loaded * (1 + wf.agency_premium_share.value))
+    permanent_pay = (employed_days + asye_after) * loaded + asye_protected * asye_loaded
+    agency_pay = agency_days * loaded * (1 + wf.agency_premium_share.value)
+    builder.add_flow("spend_staff_permanent_gbp", permanent_pay + retention_cost)
+    builder.add_flow("spend_staff_agency_gbp", agency_pay)
+    builder.add_flow("lever_cost_retention_gbp", retention_cost)
+    # The extra posts' pay: the same sums over the workers in posts the lever added.
+    post_ids = (spells["worker_id"].to_numpy() - WORKER_ID_BASE) // MAX_OCCUPANTS
+    lever_post = post_ids >= LEVER_POST_ID
+    employed, agency, asye_lever = (lever_post & (kind == "employed"), lever_post & (kind == "agency"),
+                                    lever_post & asye)
+    builder.add_flow("lever_cost_extra_posts_gbp", (
+        overlap_days(starts[employed], ends[employed], fte[employed], edges) * loaded
+        + overlap_days(starts[asye_lever], protected_end[asye_lever], fte[asye_lever], edges) * asye_loaded
+        + overlap_days(protected_end[asye_lever], ends[asye_lever], fte[asye_lever], edges) * loaded))
+    builder.add_flow("lever_cost_extra_posts_agency_gbp", overlap_days(
+        starts[agency], ends[agency], fte[agency], edges) * loaded * (1 + wf.agency_premium_share.value))
     hires = np.isin(kind, ("employed", "asye")) & ~spells["initial"].to_numpy()
     hire_counts = np.histogram(starts[hires], bins=edges)[0]
     faster = levers.faster_recruitment
     faster_day = float((faster.start_date.value - start_date).days)
     lever_days = np.clip(edges[1:] - np.maximum(edges[:-1], faster_day), 0.0, None)
-    builder.add_flow("spend_staff_recruitment_gbp", hire_counts * wf.recruitment_cost_gbp_per_hire.value
-                     + faster.cost_gbp_per_year.value / 365.0 * lever_days)
+    faster_cost = faster.cost_gbp_per_year.value / 365.0 * lever_days
+    builder.add_flow("spend_staff_recruitment_gbp", hire_counts * wf.recruitment_cost_gbp_per_hire.value + faster_cost)
+    builder.add_flow("lever_cost_faster_recruitment_gbp", faster_cost)
 
 
 __all__ = ["add_workforce_kpis", "worker_spells", "open_sum"]

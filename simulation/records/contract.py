@@ -122,6 +122,15 @@ _KPI_MEANINGS: dict[str, str] = {
     "foster_enquiries": "flow: enquiries to foster for the council",
     "foster_applications": "flow: applications to foster (assessments started)",
     "placement_step_downs": "flow: planned moves from a children's home to an in-house foster home",
+    # Lever costs (issue 18): memo flows, each a part of a spend line (not added to the total),
+    # that finance counts as the scenario's investment (docs/finance.md).
+    "lever_cost_fee_uplift_gbp": "flow: the fee and allowance uplift's part of spend_fostering_fees_allowances_gbp",
+    "lever_cost_fostering_support_gbp": "flow: the support lever's extra cost in spend_fostering_support_gbp",
+    "lever_cost_step_down_gbp": "flow: the step-down programme's costs (enhanced fee, wraparound and transition support, programme)",
+    "lever_cost_retention_gbp": "flow: retention payments, part of spend_staff_permanent_gbp",
+    "lever_cost_extra_posts_gbp": "flow: pay of employed workers in posts the extra-posts lever added, part of spend_staff_permanent_gbp",
+    "lever_cost_extra_posts_agency_gbp": "flow: pay of agency workers covering posts the extra-posts lever added, part of spend_staff_agency_gbp",
+    "lever_cost_faster_recruitment_gbp": "flow: the faster-recruitment lever's cost, part of spend_staff_recruitment_gbp",
 }
 
 CLA_CEASED_REASONS = ("returned_home", "sgo_cao", "adopted", "age_18", "other")
@@ -133,6 +142,7 @@ PLACEMENT_TYPES = (
 SPEND_LINES = (
     "staff_permanent", "staff_agency", "staff_recruitment", "early_help",
     "fostering_fees_allowances", "fostering_support", "care_leavers", "intervention", "total",
+    "sgo_cao_allowances",
 )
 
 

@@ -45,8 +45,17 @@ EVENTS = (
     # household id in the child_id column (ids from fostering.HOUSEHOLD_ID_BASE).
     "date_of_birth_recorded", "step_down", "foster_bed_taken", "foster_bed_freed",
     "fostering_enquiry", "fostering_application", "household_approved",
-    "household_deregistered",
+    "household_deregistered", "step_down_breakdown",
 )
+
+#: Id ranges of the workforce's posts and workers (``engine.workforce_flows``), here so the spend
+#: KPIs can tell a lever's posts from the establishment's: a worker's post is
+#: ``(worker_id - WORKER_ID_BASE) // MAX_OCCUPANTS``, and posts a lever adds have ids from
+#: ``LEVER_POST_ID``.
+POST_ID_BASE = 80_000_000
+WORKER_ID_BASE = 90_000_000
+LEVER_POST_ID = 5_000
+MAX_OCCUPANTS = 1_000
 
 #: Events about posts and workers (their ``child_id`` column holds a post or worker id).
 WORKFORCE_EVENTS = ("post_added", "post_removed", "worker_joined", "worker_left")

@@ -39,6 +39,11 @@ STREAM_NAMES: tuple[str, ...] = (
     "workforce.worker",
     # Which calibrated parameter set a replication uses (simulation.scenario.parameter_sets).
     "calibration.parameter_set",
+    # A step-down's breakdown back to a children's home (engine.care), per child and episode.
+    "placement.step_down",
+    # Each lever effect's draw for a replication (simulation.scenario.lever_effects), keyed by
+    # the parameter's name so it is the same in every scenario compared (common random numbers).
+    "lever.effect",
 )
 
 #: Slots of a referral-episode block: purpose -> how many draws it may take in one episode.

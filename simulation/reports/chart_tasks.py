@@ -104,6 +104,7 @@ class ChartData:
     scenario_names: list[str]
     summaries: dict[str, pd.DataFrame] = field(repr=False)
     savings: pd.DataFrame | None = field(default=None, repr=False)
+    drivers: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def base(self):
@@ -155,15 +156,16 @@ class PackCharts:
         self._started = set()
 
     def _start(self, charts: list[tuple[str, str, str | None]], summaries: dict,
-               savings: pd.DataFrame | None) -> None:
+               savings: pd.DataFrame | None, drivers: pd.DataFrame | None = None) -> None:
         tasks = {}
         for key, drawing, scenario in charts:
             if drawing == "fan":  # the scenario against the baseline
                 wanted = dict.fromkeys([self.names[0], scenario])
-            else:  # savings charts read no summary; the others read every scenario's
-                wanted = [] if drawing == "savings" else self.names
+            else:  # savings and driver charts read no summary; the others read every scenario's
+                wanted = [] if drawing in ("savings", "drivers") else self.names
             data = ChartData(self.names, {name: summaries[name] for name in wanted},
-                             savings if drawing == "savings" else None)
+                             savings if drawing == "savings" else None,
+                             drivers if drawing == "drivers" else None)
             fan = drawing == "fan"
             tasks[key] = (drawing, scenario, data, self.history if fan else None,
                           fan and self.history is None)
@@ -177,7 +179,7 @@ class PackCharts:
     def start_rest(self, comparison) -> None:
         """Start every chart of the plan not started yet, from the whole comparison."""
         self._start([chart for chart in self.plan if chart[0] not in self._started],
-                    comparison.summaries, comparison.savings)
+                    comparison.summaries, comparison.savings, getattr(comparison, "drivers", None))
 
     def write(self, folder: Path) -> dict[str, str]:
         """Wait for the charts and write them into ``<folder>/charts``.

@@ -27,6 +27,7 @@ from scipy import stats
 from simulation.analysis.comparison import headline_differences, money, spend_lines_present
 from simulation.records.calendar import first_year_of
 from simulation.records.files import write_text_atomic
+from simulation.reports.money_report import money_sections
 
 REPORT_FILE = "report.html"
 TARGET_WORDS = {
@@ -240,10 +241,11 @@ UNCERTAINTY = (
     "gives many possible futures. We report two kinds of range. <b>The likely average</b> (a 95% "
     "interval) says how sure we are about the average result after {reps} runs; more runs would "
     "narrow it. <b>The spread of futures</b> (from the 10th to the 90th percentile) says where 8 "
-    "in 10 simulated futures fall: a council will live through only one of them. Both ranges assume "
-    "the scenario's assumptions are right. They do not include doubt about the assumptions "
-    "themselves (how big each effect is, what things cost); the section 'What would have to be "
-    "true' lists those, with the range the evidence allows. Because every scenario was run with "
+    "in 10 simulated futures fall: a council will live through only one of them. Each future also "
+    "draws which of the calibration's plausible parameter sets holds and how well each lever works "
+    "(its effect drawn from the range its evidence allows), so the spread covers doubt about those "
+    "too; unit costs are held at their stated values (the section 'What would have to be true' "
+    "lists the assumptions, with their ranges). Because every scenario was run with "
     "the same simulated children, differences between scenarios come from the scenarios, not from "
     "chance.")
 
@@ -274,6 +276,7 @@ def write_report(comparison, charts: dict[str, str]) -> str:
                     "already in care stay for years, so fewer children coming in lowers spend gradually, "
                     "while the interventions are paid for from the start.</p>"
                     + image_tag(comparison.folder / charts["cumulative_net_savings"], "cumulative net savings"))
+    body += money_sections(comparison, charts, image_tag)
     body += [scenario_section(comparison, scenario, charts) for scenario in comparison.alternatives]
     body.append("<h2>Main assumptions and their sources</h2>" + assumptions_table(comparison))
     body.append('<p class="small">Every other assumption, with its source, is in the workbook '

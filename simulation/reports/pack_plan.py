@@ -19,4 +19,6 @@ def pack_chart_plan(scenario_names: list[str]) -> list[tuple[str, str, str | Non
     plan += [(f"savings_{name}", "savings", name) for name in scenario_names[1:]]
     plan += [("cumulative_net_savings", "savings", None), ("placement_mix", "placement_mix", None),
              ("workforce", "workforce", None)]
+    # What moves each scenario's net saving most (money_report.driver_figure; none without drivers).
+    plan += [(f"drivers_{name}", "drivers", name) for name in scenario_names[1:]]
     return plan

@@ -258,6 +258,9 @@ def chart_png(comparison, drawing: str, scenario: str | None,
         figure = placement_mix_figure(comparison)
     elif drawing == "workforce":
         figure = workforce_figure(comparison)
+    elif drawing == "drivers":
+        from simulation.reports.money_report import driver_figure
+        figure = driver_figure(getattr(comparison, "drivers", None), scenario)
     else:
         raise ValueError(f"no scrutiny chart is drawn by {drawing!r}")
     return None if figure is None else png_bytes(figure)

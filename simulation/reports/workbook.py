@@ -9,6 +9,8 @@ Sheets
 - ``Summary``: per scenario, net present value, cumulative net saving, payback, target probability.
 - ``Savings``: per scenario, financial year and measure: mean, 95% interval, P10/P50/P90.
 - ``Spend real`` and ``Spend cash``: spend by budget line and year (2023-24 prices; cash).
+- ``Uncertainty split`` and ``Drivers``: where the spread of the net saving comes from.
+- ``Reconciliation`` and ``Bridge``: the baseline's 2024-25 spend beside the RO3 outturn.
 - ``KPI differences``: paired differences against the baseline per year, with 95% intervals.
 - ``Interventions``: each scenario's interventions: dates, phase-in, cost, levers and evidence.
 - ``Assumptions``: every parameter of the baseline with its source or assumption and range, and
@@ -28,7 +30,8 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from simulation.analysis.comparison import finance_summary_frame
-from simulation.analysis.finance import PRICE_BASE_YEAR
+from simulation.analysis import reconciliation
+from simulation.analysis.finance import PRICE_BASE_YEAR, cash_label, inflation_path
 from simulation.records.files import save_atomic
 
 WORKBOOK_FILE = "scrutiny_workbook.xlsx"
@@ -111,18 +114,43 @@ def read_me(comparison) -> pd.DataFrame:
         ("Scenarios", ", ".join(s.name for s in comparison.alternatives)),
         ("Replications", comparison.replications), ("Seed", comparison.seed), ("Years", comparison.years),
         ("Price base", f"{PRICE_BASE_YEAR} prices (real terms) unless a sheet says cash"),
-        ("Cash figures", f"2023-24 prices inflated at {comparison.inflation_pct:g}% a year from 2024-25 (a stated assumption)"),
+        ("Cash figures", "2023-24 prices inflated from 2024-25 at "
+                         + ", ".join(f"{rate:g}%" for rate in inflation_path(comparison.inflation_pct))
+                         + " a year (the last repeated; a stated path, not a forecast)"),
+        ("Real price growth", "children's homes, agency foster care, supported accommodation and pay rise faster "
+                              "than inflation by the rates in [cost_base] (Assumptions sheet); real figures include it"),
         ("Discounting", "HM Treasury Green Book 3.5% a year, real; first financial year is year 0 (not discounted)"),
         ("Saving", "baseline spend minus scenario spend; positive means money saved"),
-        ("Intervention cost", "change in spend on interventions and early help places (the investment)"),
-        ("Net saving", "gross saving (all other lines) less intervention cost = change in total spend"),
-        ("Cashable", "placements, agency staff, recruitment, fostering, early help, care leavers, interventions"),
+        ("Intervention cost", "investment: every cost the scenario's levers cause - interventions, early help places, "
+                              "the fee uplift, retention payments, extra posts, support, the step-down programme"),
+        ("Gross saving", "what the levers' effects save = net saving + intervention cost"),
+        ("Net saving", "gross saving less intervention cost = the fall in total spend"),
+        ("Cashable", "the part of a line's gross saving that takes its spend below its budget at the start "
+                     "(the baseline's first-year spend): a budget that can be taken out; a rise is a cash cost"),
+        ("Cost avoidance", "the rest of a line's gross saving: growth above that budget not incurred"),
         ("Capacity released", "a fall in permanent social worker spend: time freed, cash only if posts are removed"),
+        ("Savings target", f"tested in {comparison.target_terms} terms"),
+        ("Reconciliation", "sheet Reconciliation: modelled 2024-25 spend beside the RO3 outturn with the bridge"),
         ("Intervals", "95% interval: where the average over replications lies; P10-P90: where 8 in 10 simulated futures fall"),
-        ("Caution", "Intervals show chance under the stated assumptions, not doubt about the assumptions (see Assumptions)"),
+        ("Caution", "Intervals show chance, the calibration's parameter sets and each lever's effect drawn from its range "
+                    "(sheet Uncertainty split); unit costs are held at their stated values (see Assumptions)"),
         ("Files", "The same tables are in the comparison folder as CSV files (finance_*.csv, comparison_*.csv)"),
     ]
     return pd.DataFrame(lines, columns=["item", "explanation"])
+
+
+def _reconciliation_sheets(book: Workbook, comparison) -> None:
+    """The baseline's 2024-25 spend beside the RO3 outturn, with the bridge (when the run has it)."""
+    annual = comparison.annual.get(comparison.base.name)
+    if annual is None or "FY2024-25" not in set(annual["financial_year"]) or not comparison.base.finance.outturn_overheads_share:
+        return
+    table = reconciliation.reconciliation_table(comparison.base, {"FY2024-25": annual})
+    bridge = reconciliation.bridge_table(comparison.base, table)
+    _sheet(book, "Reconciliation", table, money=("modelled_gbp_2024_25_prices", "outturn_gbp", "difference_gbp"),
+           numbers=("difference_pct",),
+           note="Baseline spend 2024-25 by RO3 line (2024-25 prices) beside the outturn (RO3 2024-25, cash).")
+    _sheet(book, "Bridge", bridge, money=("gbp",),
+           note="From the children looked after outturn to the outturn on the model's scope, and what is left.")
 
 
 def write_workbook(comparison, path: Path | None = None) -> str:
@@ -132,17 +160,24 @@ def write_workbook(comparison, path: Path | None = None) -> str:
     book.remove(book.active)
     _sheet(book, "Read me", read_me(comparison))
     summary = finance_summary_frame(comparison.finance)
-    _sheet(book, "Summary", summary, money=("npv_gbp_", "cumulative_net_saving_gbp_", "target_gbp"),
+    _sheet(book, "Summary", summary, money=("npv_gbp_", "cumulative_", "target_gbp"),
            note="Per scenario against the baseline, 2023-24 prices; npv = net present value at 3.5%.")
     if not comparison.savings.empty:
         _sheet(book, "Savings", comparison.savings, money=STAT_COLUMNS,
                note="Savings against the baseline by financial year (2023-24 prices).")
     spend = comparison.spend_by_line
-    for prices, title in (("real_2023_24", "Spend real"), (f"cash_{comparison.inflation_pct:g}pct", "Spend cash")):
+    for prices, title in (("real_2023_24", "Spend real"), (cash_label(comparison.inflation_pct), "Spend cash")):
         rows = spend[spend["prices"] == prices].drop(columns="prices")
         if len(rows):
             _sheet(book, title, rows, money=STAT_COLUMNS,
                    note=f"Spend by budget line and financial year ({prices.replace('_', ' ')}).")
+    if comparison.uncertainty_split is not None and not comparison.uncertainty_split.empty:
+        _sheet(book, "Uncertainty split", comparison.uncertainty_split, numbers=(),
+               money=("p10", "p90", "width_p10_p90", "width_without_lever_effect"),
+               note="Spread of the cumulative net saving: variance shares of chance, calibration and lever effect.")
+        _sheet(book, "Drivers", comparison.drivers, money=("net_saving_at_low", "net_saving_at_high", "swing"),
+               note="What moves the net saving most: each driver's P10 and P90 (the tornado chart's numbers).")
+    _reconciliation_sheets(book, comparison)
     _sheet(book, "KPI differences", comparison.differences_annual,
            numbers=("base_mean", "alt_mean", "mean_difference", "ci95_low", "ci95_high"),
            note="Scenario minus baseline per financial year, paired by replication, with 95% intervals.")

@@ -62,6 +62,7 @@ def write_tables(comparison: Comparison) -> list[str]:
         "savings_by_replication": comparison.savings_by_replication, "savings": comparison.savings,
         "spend_by_line": comparison.spend_by_line,
         "summary": finance_summary_frame(comparison.finance),
+        "uncertainty_split": comparison.uncertainty_split, "drivers": comparison.drivers,
     }
     for key, frame in tables.items():
         runner.write_csv_atomic(frame, folder / COMPARISON_FILES[key])
@@ -77,6 +78,7 @@ def write_manifest(comparison: Comparison, files: list[str]) -> None:
         "price_base": finance.PRICE_BASE_YEAR, "discount_rate": finance.GREEN_BOOK_RATE,
         "inflation_pct_for_cash": comparison.inflation_pct,
         "savings_target_gbp": comparison.savings_target_gbp, "target_year": comparison.target_year,
+        "target_terms": comparison.target_terms,
         "code_version": runner.code_version(),
         "files": sorted(files + [COMPARISON_FILES["manifest"]]),
     }
@@ -117,9 +119,10 @@ class _HeadStart:
 
 
 def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
-            workers: int = 1, inflation_pct: float = 2.0, savings_target_gbp: float | None = None,
+            workers: int = 1, inflation_pct=2.0, savings_target_gbp: float | None = None,
             target_year: str | None = None, progress: bool = False, pack: bool = True,
-            scheduler: str | None = None, executor=None, say=None) -> Comparison:
+            scheduler: str | None = None, executor=None, say=None,
+            target_terms: str = "real") -> Comparison:
     """Run scenarios with common random numbers and compare each with the first.
 
     Parameters
@@ -130,7 +133,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         As for ``runner.run_experiment``; the same seed for every scenario.
     out_dir : path
         The comparison folder (absent or empty).
-    inflation_pct, savings_target_gbp, target_year
+    inflation_pct, savings_target_gbp, target_year, target_terms
         See ``analyse``.
     progress : bool
         One progress bar over all the scenarios' replications.
@@ -160,7 +163,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
     out_dir.mkdir(parents=True, exist_ok=True)
     folders = [out_dir / scenario.name for scenario in scenarios]
     head_start = _HeadStart(ComparisonParts(out_dir, names, inflation_pct, savings_target_gbp,
-                                            target_year), pack)
+                                            target_year, target_terms), pack)
     finished = {}
 
     def finish_comparison(executor, _summaries) -> None:
@@ -172,7 +175,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         else:
             comparison = analyse(out_dir, scenarios, seed=seed, replications=replications,
                                  years=years, inflation_pct=inflation_pct,
-                                 savings_target_gbp=savings_target_gbp, target_year=target_year)
+                                 savings_target_gbp=savings_target_gbp, target_year=target_year,
+                                 target_terms=target_terms)
         charts_on_pool = None
         if pack and executor.name == "local-pool":
             charts_on_pool = head_start.charts if head_start.ok else None

@@ -23,7 +23,7 @@ import pandas as pd
 from simulation.records.csv_text import csv_text
 from simulation.runs import resume
 from simulation.runs.runfolder import RUN_CONFIG_FILE, code_version, json_text, rep_paths, write_atomic
-from simulation.scenario import parameter_sets
+from simulation.scenario import lever_effects, parameter_sets
 
 
 # --- the model interface, imported lazily so this module loads before the model exists and so
@@ -100,10 +100,12 @@ def compute_replication(scenario, seed: int, replication: int, years: float,
     Runs wherever the executor puts it (this process, a pool worker, a Dask worker) and writes
     nothing: ``{"monthly": csv text, "annual": csv text, "record": dict}``. A scenario with
     parameter uncertainty runs with the parameter set drawn for (seed, replication); the record
-    says which (``parameter_set``; None without parameter uncertainty).
+    says which (``parameter_set``; None without parameter uncertainty), and the lever effects
+    drawn for it (``lever_draws``; None without lever uncertainty or levers).
     """
     started = time.perf_counter()
     scenario, parameter_set = parameter_sets.for_replication(scenario, seed, replication)
+    scenario, lever_draws = lever_effects.for_replication(scenario, seed, replication)
     monthly, annual, info = replicate(scenario, seed, replication, years)
     # ``csv_text``: to_csv's text (no float format: pandas' default float text), byte for byte,
     # in about a third of the time (it runs in the workers, for every replication).
@@ -111,7 +113,8 @@ def compute_replication(scenario, seed: int, replication: int, years: float,
              for name, frame, period_col in (("monthly", monthly, "month_end"),
                                              ("annual", annual, "financial_year"))}
     record = {"replication": replication, "wall_seconds": time.perf_counter() - started,
-              "peak_memory_mb": round(peak_memory_mb(), 1), "parameter_set": parameter_set, **info}
+              "peak_memory_mb": round(peak_memory_mb(), 1), "parameter_set": parameter_set,
+              "lever_draws": lever_draws, **info}
     return {**texts, "record": record}
 
 

@@ -335,6 +335,8 @@ def _finish_run(plan: _PlannedRun, replications: int, seed: int, years: float, w
         "checksums": checksums,
         # Which calibrated parameter set each replication used (None: no parameter uncertainty).
         "parameter_set_per_replication": [rec.get("parameter_set") for rec in records],
+        # Each replication's lever effects, {parameter: value} (None: no lever uncertainty).
+        "lever_draws_per_replication": [rec.get("lever_draws") for rec in records],
         "files": sorted(set(list_run_files(out_dir)) | {contract.MANIFEST_FILE}),
         "timing": {  # the only part allowed to differ between identical runs
             "started_at": plan.started_at,

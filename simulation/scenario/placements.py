@@ -34,6 +34,7 @@ from simulation.scenario.fields import (
     _Section,
 )
 from simulation.scenario.vocabulary import AgeBand
+from simulation.scenario.workforce import DateParameter
 
 #: Most the fee lever may multiply fostering enquiries by: the engine draws candidates at this
 #: multiple of the base rate and thins them (``simulation.engine.fostering``).
@@ -114,6 +115,17 @@ class PlacementMarket(_Section):
     step_down_ready_prob: Probability
     step_down_after_days: Positive
     step_down_support_cost_gbp: NonNegative
+    # The step-down programme (a lever): from its start date, readiness phased in over months;
+    # the receiving carers paid an enhanced fee with wraparound support for a stated period; a
+    # chance the move breaks down within it and the child returns to a children's home; and the
+    # programme's own yearly cost (``kpis.placements``).
+    step_down_start_date: DateParameter
+    step_down_phase_in_months: NonNegative
+    step_down_enhanced_fee_weekly_gbp: NonNegative
+    step_down_support_weekly_gbp: NonNegative
+    step_down_enhanced_weeks: NonNegative
+    step_down_breakdown_prob: Probability
+    step_down_programme_cost_gbp_per_year: NonNegative
 
     @model_validator(mode="after")
     def _every_market_type(self):

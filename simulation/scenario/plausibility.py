@@ -44,6 +44,12 @@ import re
 #: (regex on the field name, lowest, highest, the limit in words). First match wins.
 RULES: tuple[tuple[str, float, float, str], ...] = (
     (r"_prob$|_prob_|_mix$", 0.0, 1.0, "a probability"),
+    # The cost base and the reconciliation (issue 18).
+    (r"^real_price_growth_pct_per_year$", -20.0, 50.0, "a real price change in % a year"),
+    (r"^sgo_cao_allowances_in_payment_at_start$", 0.0, 50_000.0, "a count of allowances in payment"),
+    (r"^sgo_cao_allowance_stock_mean_years$", 0.1, 18.0, "years until a child reaches 18"),
+    (r"_weeks$", 0.0, 5_200.0, "a number of weeks, under 100 years"),
+    (r"^cla_share_of_social_work_staff$", 0.0, 1.0, "a share"),
     (r"^growth_.*_pct_per_year$", -50.0, 50.0, "a population change in % a year"),
     (r"^fee_uplift_pct$", 0.0, 200.0, "a fee uplift in %"),
     (r"_pct$", 0.0, 100.0, "a percentage"),

@@ -26,8 +26,10 @@ from simulation.scenario.fields import (
     Quantity,
     _Section,
 )
+from simulation.scenario.costs import CostBase
 from simulation.scenario.finance import Finance
 from simulation.scenario.interventions import Interventions
+from simulation.scenario.lever_effects import LeverUncertainty
 from simulation.scenario.parameter_sets import ParameterUncertainty
 from simulation.scenario.placements import Fostering, PlacementMarket
 from simulation.scenario.vocabulary import (
@@ -187,8 +189,12 @@ class Scenario(BaseModel):
     workforce_levers: WorkforceLevers
     caseload_effects: CaseloadEffects
     finance: Finance
+    # Unit costs of care leavers, staying put and SGO/CAO allowances; real price growth by line.
+    cost_base: CostBase | None = None
     # Last: the calibration's plausible parameter sets, one drawn per replication by the runner.
     parameter_uncertainty: ParameterUncertainty | None = None
+    # Each pulled lever's effect drawn per replication from its range (scenario.lever_effects).
+    lever_uncertainty: LeverUncertainty | None = None
 
     @field_validator("start_date")
     @classmethod
