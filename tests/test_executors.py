@@ -110,11 +110,13 @@ def test_real_model_on_a_dask_local_cluster_gives_the_serial_bytes(tmp_path):
 def test_sigkill_halfway_then_resume_gives_identical_csvs(tmp_path):
     """Kill a real `cssim run` with SIGKILL halfway, resume it: the CSVs equal an unbroken run's.
 
-    The killed run is a separate process (2 workers, 8 replications of 1 year); it is killed
+    The killed run is a separate process (2 workers, 24 replications of 1 year); it is killed
     once some replications are on disk and before all are, which the test checks rather than
-    assumes.
+    assumes. Twenty-four, not eight: on a quiet machine eight one-year replications could all
+    land between two looks at the folder, leaving nothing to resume.
     """
-    common = [str(BASELINE), "--years", "1", "--replications", "8", "--seed", "3",
+    replications = 24
+    common = [str(BASELINE), "--years", "1", "--replications", str(replications), "--seed", "3",
               "--no-progress"]
     killed_out = tmp_path / "killed"
     partial = killed_out.with_name("killed.partial")
@@ -143,8 +145,8 @@ def test_sigkill_halfway_then_resume_gives_identical_csvs(tmp_path):
         f"the run should have been killed halfway; exit {process.returncode}, " \
         f"stderr {process.stderr.read().decode()[-500:]}"
     left = len(list((partial / "reps").glob("rep_*.json")))
-    assert 2 <= left < 8 and not killed_out.exists(), \
-        f"expected a part-finished run, found {left} of 8 replications"
+    assert 2 <= left < replications and not killed_out.exists(), \
+        f"expected a part-finished run, found {left} of {replications} replications"
 
     assert cli.run_cli(["run", *common, "--out", str(killed_out), "--resume"]) == 0
     assert cli.run_cli(["run", *common, "--out", str(tmp_path / "whole")]) == 0
