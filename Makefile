@@ -37,10 +37,10 @@ app: setup
 
 # Fit the baseline to the current regime (2023-24), keep plausible parameter sets, write the fitted
 # values into scenarios/baseline.toml and calibration/report.md, and validate on rolling origins
-# (two more fits, on the data to March 2022 and March 2023). Each fit's search is capped at 120
+# (two more fits, on the data to March 2022 and March 2023). Each fit's search is capped at 150
 # evaluations so the whole run stays within 30 minutes on 2 cores (README: Calibration).
 calibrate: setup
-	$(BIN)/cssim calibrate --fit --workers 2 --max-evaluations 120
+	$(BIN)/cssim calibrate --fit --workers 2 --max-evaluations 150
 
 bench: setup
 	$(BIN)/python benchmarks/bench_model.py
