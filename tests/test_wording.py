@@ -37,4 +37,6 @@ def test_chances_are_said_over_the_runs_behind_them():
 
 def test_money_has_a_minus_sign_that_does_not_break_and_no_noise():
     assert money(-540_000) == "\u2212£0.54m"
-    assert money(41_319) == "£41,000" and money(1.3) == "£0" and money(float("nan")) == "n/a"
+    assert money(41_319) == "£41,000" and money(1.3) == "£0" and money(-10) == "£0"
+    assert money(float("nan")) == "n/a"
+    assert change_words(-1.3, -1.6, -1.0) == "about 1.3 fewer (between 1.0 and 1.6 fewer)"

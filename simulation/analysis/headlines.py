@@ -36,7 +36,8 @@ def money(value: float) -> str:
     value = abs(value)
     if value >= 1e5:
         return f"{sign}£{value / 1e6:.2f}m"
-    return f"{sign}£{_round(value, 1000 if value >= 1e4 else 10):,.0f}"
+    rounded = _round(value, 1000 if value >= 1e4 else 100)
+    return f"{sign if rounded else ''}£{rounded:,.0f}"
 
 
 def _round(value: float, step: float) -> float:
@@ -50,6 +51,14 @@ def _step(scale: float) -> float:
         return 1.0
     digits = math.floor(math.log10(scale))
     return max(1e-3, 10.0 ** (digits - 1 if scale >= 10 else digits))
+
+
+def _fine_step(scale: float, low: float, high: float) -> float:
+    """``_step(scale)``, finer where that step would swallow the interval (a caseload down 1.3,
+    between 1.0 and 1.6, is not "1, between 1 and 1")."""
+    step = _step(scale)
+    width = abs(high - low)
+    return min(step, _step(width)) if 0 < width < 2 * step else step
 
 
 def _number(value: float, step: float) -> str:
@@ -66,8 +75,8 @@ def change_words(mean: float, low: float, high: float, unit: str = "") -> str:
     low, high = min(low, high), max(low, high)
     if low == high == mean == 0:
         return "no change (the same in every simulated future)"
-    step = _step(abs(mean) if abs(mean) >= 1 or (low < 0) == (high < 0) and low != 0
-                 else max(abs(low), abs(high)))
+    step = _fine_step(abs(mean) if abs(mean) >= 1 or (low < 0) == (high < 0) and low != 0
+                      else max(abs(low), abs(high)), low, high)
     up, down = ("higher", "lower") if unit == "percentage points" else ("more", "fewer")
     suffix = " percentage points" if unit == "percentage points" else ""
 
@@ -148,7 +157,7 @@ def headline_changes(comparison, name: str) -> list[str]:
     lines = []
     for label, row in headline_differences(comparison, name):
         mean, low, high = row["mean_difference"], row["ci95_low"], row["ci95_high"]
-        step = _step(abs(mean) if abs(mean) >= 1 else max(abs(low), abs(high), 1e-9))
+        step = _fine_step(abs(mean) if abs(mean) >= 1 else max(abs(low), abs(high), 1e-9), low, high)
         base_step = _step(abs(row["base_mean"]))
         lines.append(f"{label}: {_signed(mean, step)} (95% CI {_signed(low, step)} to {_signed(high, step)}; "
                      f"baseline {_number(row['base_mean'], min(base_step, 1.0) if abs(row['base_mean']) < 100 else 1)})")
