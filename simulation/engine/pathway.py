@@ -97,7 +97,9 @@ class Journeys(EarlyHelpJourneys, CareJourneys):
         # of first-time referrals, drawn from the eligible share only.
         self.diversion_need_below = (self.need_scale.early_help_can_meet_below
                                      if eh.diversion_acts_on_need else 1.0)
-        self.p_eh_diversion_eligible = min(1.0, self.p_eh_diversion / self.diversion_need_below)
+        # No band early help can meet (every referral needs more): nobody is diverted.
+        self.p_eh_diversion_eligible = (min(1.0, self.p_eh_diversion / self.diversion_need_below)
+                                        if self.diversion_need_below > 0 else 0.0)
         self.assess_median, self.assess_sigma = ass.duration_median_days.value, ass.duration_lognormal_sigma.value
         self.p_s47 = ass.s47_prob.value
         self.s47_days = pro.s47_to_icpc_days.value
