@@ -82,8 +82,8 @@ class EventLog:
     tuples.
 
     ``pack()`` moves the records written so far into column arrays (numbers as numpy arrays,
-    event names as codes, state and detail as arrays of the same string objects): about 41 bytes
-    a record where the flat list and its number objects take about 120. The engine packs once
+    event names, states and details as codes): about 33 bytes a record where the flat list and
+    its number and string objects take about 120. The engine packs once
     every ``watchdog.WATCH_EVERY`` events, so a 16 times larger authority's two million records
     fit in a worker's memory; the frame is the same whether or when the log was packed.
     """
@@ -112,14 +112,22 @@ class EventLog:
         packed = []
         for times, children, codes, states, details, values in self._packed:
             packed.extend(zip(times.tolist(), children.tolist(), [EVENTS[code] for code in codes.tolist()],
-                              states.tolist(), details.tolist(), values.tolist()))
+                              _objects(states).tolist(), _objects(details).tolist(), values.tolist()))
         return packed + flat_rows(self.fields)
 
     def pack(self) -> None:
         """Move the records written so far into column arrays (see the class notes)."""
         if not self.fields:
             return
-        self._packed.append(_columns(self.fields))
+        columns = list(_columns(self.fields))
+        # State and detail as codes into their distinct strings: a detail made during the run
+        # (``team:kind:reason``) is one string object a record, scattered through the
+        # interpreter's memory; the packs keep one of each, so the rest are freed now and the
+        # memory they held can go back to the system at the end of the run.
+        for column in (_STATE, _DETAIL):
+            codes, distinct = pd.factorize(columns[column], use_na_sentinel=False)
+            columns[column] = (codes.astype(np.int32), distinct)
+        self._packed.append(tuple(columns))
         # A new list, and its extend: callers look ``append`` up at each write, never keep it.
         self.fields = []
         self.append = self.fields.extend
@@ -151,9 +159,9 @@ class EventLog:
         del parts
 
         def joined(column: int) -> np.ndarray:
-            arrays = by_column[column]
+            arrays = [_objects(array) for array in by_column[column]]
             whole = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
-            arrays.clear()
+            by_column[column].clear()
             return whole
 
         times = joined(_TIME)
@@ -170,6 +178,15 @@ class EventLog:
                 values = pd.Series(values, dtype=object, copy=False)
             data[name] = values
         return pd.DataFrame(data, copy=False)
+
+
+def _objects(column) -> np.ndarray:
+    """A packed state or detail column, ``(codes, distinct strings)``, as an object array (any
+    other column as it is)."""
+    if isinstance(column, tuple):
+        codes, distinct = column
+        return distinct[codes]
+    return column
 
 
 def _columns(flat: list) -> tuple[np.ndarray, ...]:
