@@ -99,7 +99,7 @@ class CodedColumn:
     def __init__(self, column: pd.Series):
         if isinstance(column.dtype, pd.CategoricalDtype):
             # A categorical (the event log's ``event``) has its codes already, one byte each:
-            # factorising it again made a 64-bit copy (31 MB for a 16x authority's log). Codes
+            # factorising it again made a 64-bit copy (15 MB for a 16x authority's log). Codes
             # number the categories rather than the values in order of appearance; nothing
             # reads the numbers, only which rows share one.
             self.codes = column.cat.codes.to_numpy()
