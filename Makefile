@@ -1,6 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make run    sets up, runs the baseline against the standard scenarios (common random numbers)
-#               and writes the workbook, charts, HTML report and slides (outputs/compare-<time>/)
+#               and writes the workbook, charts, HTML report, its PDF and slides (outputs/compare-<time>/)
 #   make test   sets up and runs the tests
 #   make app    sets up and serves the leaders' page (cssim app) at http://127.0.0.1:8501
 PYTHON ?= python3
@@ -25,7 +25,7 @@ STANDARD_SCENARIOS := scenarios/baseline.toml scenarios/more_early_help.toml \
 
 run: setup
 	$(BIN)/cssim compare $(STANDARD_SCENARIOS) --years 5 --replications 50 --seed 20230401 \
-		--workers 2 --savings-target 250000 --target-year FY2027-28
+		--workers 2 --savings-target 250000 --target-year FY2027-28 --pdf
 
 test: setup
 	$(BIN)/python -m pytest -n 2 -q
@@ -37,10 +37,10 @@ app: setup
 
 # Fit the baseline to the current regime (2023-24), keep plausible parameter sets, write the fitted
 # values into scenarios/baseline.toml and calibration/report.md, and validate on rolling origins
-# (two more fits, on the data to March 2022 and March 2023). Each fit's search is capped at 120
+# (two more fits, on the data to March 2022 and March 2023). Each fit's search is capped at 150
 # evaluations so the whole run stays within 30 minutes on 2 cores (README: Calibration).
 calibrate: setup
-	$(BIN)/cssim calibrate --fit --workers 2 --max-evaluations 120
+	$(BIN)/cssim calibrate --fit --workers 2 --max-evaluations 150
 
 bench: setup
 	$(BIN)/python benchmarks/bench_model.py

@@ -58,6 +58,26 @@ def test_current_regime_counts_the_latest_year_only():
     assert set(early.loc[early["role"] == "target", "period"]) == {"2021-22", "30 Sep 2021"}
 
 
+def test_the_fit_aims_at_the_latest_year_within_sampling_error_and_hits_are_judged_as_before():
+    """A counted count is measured in its sampling error (2*sqrt(N)), not the 2019-24 band, so
+    a fit cannot park referrals 500 above the latest year; rates, percentages and checks keep
+    their tolerance; whether a target is hit is still judged on its tolerance."""
+    regime = calibrate.current_regime(TARGETS)
+    referrals = regime[(regime["kpi"] == "referrals") & (regime["role"] == "target")].iloc[0]
+    assert referrals["fit_tolerance"] == pytest.approx(2 * np.sqrt(referrals["value"]))
+    assert referrals["fit_tolerance"] < referrals["tolerance"] / 4, "1,589 +- 80, not +- 592"
+    kept = regime[(regime["unit"] != "count") | (regime["role"] != "target")]
+    assert (kept["fit_tolerance"].fillna(-1) == kept["tolerance"].fillna(-1)).all()
+    assert (regime["fit_tolerance"].dropna() <= regime["tolerance"].dropna() + 1e-9).all()
+
+    rows = regime[regime["target_id"].isin(["referrals@2023-24", "cla_rate_per_10k@2023-24"])]
+    simulated = (rows["value"] + 0.5 * rows["tolerance"]).to_numpy()[None, :]  # half a tolerance off
+    table = calibrate.score(rows, simulated)
+    assert table["hit"].all(), "inside the published tolerance is a hit"
+    z = dict(zip(table["kpi"], table["z"]))
+    assert z["referrals"] > 3 and z["cla_rate_per_10k"] == pytest.approx(0.5)
+
+
 def test_recency_weights_scale_each_targets_share_of_the_loss():
     """Two targets equally far outside their tolerance: the one weighted 2 costs twice as much."""
     z = np.array([3.0, 3.0])

@@ -94,30 +94,33 @@ def test_workbook_opens_and_its_totals_equal_the_csv(comparison):
     """Total spend by scenario and year in the workbook equals spend_total_gbp in kpis_summary.csv."""
     from openpyxl import load_workbook
     book = load_workbook(comparison.folder / "scrutiny_workbook.xlsx", read_only=True)
-    assert {"Read me", "Summary", "Savings", "Spend real", "Spend cash", "KPI differences",
-            "Interventions", "Assumptions"} <= set(book.sheetnames), book.sheetnames
+    assert {"Contents", "Read me", "Summary", "Savings", "Spend real", "Spend cash", "KPI differences",
+            "Levers", "Assumptions"} <= set(book.sheetnames), book.sheetnames
     rows = list(book["Spend real"].iter_rows(min_row=3, values_only=True))
     header, body = rows[0], rows[1:]
     sheet = pd.DataFrame(body, columns=header)
-    totals = sheet[sheet["line"] == "total"].set_index(["scenario", "financial_year"])["mean"]
+    totals = sheet[sheet["Budget line"] == "Total"].set_index(["Scenario", "Financial year"])["Mean"]
     checked = 0
     for name in NAMES:
+        title = name.replace("_", " ").capitalize()
         summary = pd.read_csv(comparison.folder / name / contract.SUMMARY_FILE)
         csv = summary[(summary["kpi"] == "spend_total_gbp") & summary["period"].str.startswith("FY")]
         for row in csv.itertuples():
-            assert totals[(name, row.period)] == pytest.approx(row.mean, rel=1e-9), f"{name} {row.period}"
+            assert totals[(title, row.period)] == pytest.approx(row.mean, rel=1e-9), f"{name} {row.period}"
             checked += 1
     assert checked == len(NAMES) * 3, f"expected 12 scenario-years checked, got {checked}"
 
 
 @pytest.mark.smoke
 def test_slides_open_with_one_chart_and_three_bullets_per_scenario(comparison):
-    """Title and reading slides, then per scenario a picture and a text box of three bullets."""
+    """Title, reading and summary slides, then per scenario a picture and a text box of three
+    bullets, followed by a slide of every lever it pulls."""
     from pptx import Presentation
     deck = Presentation(comparison.folder / "slides.pptx")
     slides = list(deck.slides)
-    assert len(slides) == 2 + len(NAMES) - 1, f"expected {2 + len(NAMES) - 1} slides, got {len(slides)}"
-    for slide in slides[2:]:
+    expected = 3 + 2 * (len(NAMES) - 1)
+    assert len(slides) == expected, f"expected {expected} slides, got {len(slides)}"
+    for slide in slides[3::2]:
         pictures = [shape for shape in slide.shapes if shape.shape_type == 13]
         boxes = [shape for shape in slide.shapes if shape.has_text_frame and shape != slide.shapes.title]
         assert len(pictures) == 1, f"{slide.shapes.title.text}: {len(pictures)} pictures"

@@ -159,6 +159,39 @@ def test_write_back_keeps_comments_ranges_and_sums(tmp_path):
     assert scenario.parameter_uncertainty.sets == ((1650.0, 0.1, 20.0),)
 
 
+@pytest.mark.parametrize("fitted", [0.5811, 0.6137, 0.7003, 0.4449])
+def test_write_back_keeps_a_fitted_table_entry_exactly_when_it_is_the_largest(tmp_path, fitted):
+    """Rounding a probability table back to 1 must not land on the fitted entry: the file then
+    holds another value than the sets file's point and refuses to load (a calibration once
+    failed this way after 18 minutes: supported 0.5812 against the point's 0.5811)."""
+    folder = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", folder)
+    baseline = folder / "baseline.toml"
+    name = "care.placement_choice_prob_16_17.supported"  # the table's largest entry
+    point = plausible_sets.rounded(baseline, {name: fitted})
+    parameter_sets.write_sets_file(tmp_path / "sets.csv", point, pd.DataFrame([point]))
+    plausible_sets.write_back(baseline, point, sets_file=tmp_path / "sets.csv", note="test")
+    table = load_scenario(baseline).care.placement_choice_prob_16_17.value
+    assert table["supported"] == fitted and abs(sum(table.values()) - 1) < 1e-9, table
+
+
+def test_write_back_keeps_every_fitted_entry_of_one_table(tmp_path):
+    """Three entries of one table fitted together all land (each write once rebuilt the table
+    from the file as it was read, so only the last entry survived and the file no longer
+    matched its sets file)."""
+    folder = tmp_path / "scenarios"
+    shutil.copytree(ROOT / "scenarios", folder)
+    baseline = folder / "baseline.toml"
+    values = {f"care.exit_mean_days_by_entry_age.{band}": days
+              for band, days in (("0-4", 1059.5), ("5-9", 2934.6), ("10-15", 3712.0))}
+    point = plausible_sets.rounded(baseline, values)
+    parameter_sets.write_sets_file(tmp_path / "sets.csv", point, pd.DataFrame([point]))
+    plausible_sets.write_back(baseline, point, sets_file=tmp_path / "sets.csv", note="test")
+    table = load_scenario(baseline).care.exit_mean_days_by_entry_age.value
+    assert {band: table[band] for band in ("0-4", "5-9", "10-15")} == \
+        {"0-4": 1059.5, "5-9": 2934.6, "10-15": 3712.0}, table
+
+
 def test_the_parameter_share_is_zero_when_every_set_is_the_point(tmp_path):
     """With common random numbers, sets equal to the point change nothing: the paired
     difference is exactly zero, so all of the interval is chance. Sets that differ add spread."""

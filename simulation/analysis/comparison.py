@@ -28,6 +28,12 @@ from pathlib import Path
 import pandas as pd
 
 from simulation.analysis import finance, summaries, uncertainty_split
+from simulation.analysis.headlines import (  # noqa: F401 - the console's lines, named here too
+    headline_changes,
+    headline_differences,
+    headline_label,
+    money,
+)
 from simulation.records import contract
 from simulation.records.calendar import first_year_of
 from simulation.scenario import lever_effects
@@ -43,18 +49,12 @@ COMPARISON_FILES = {
     "drivers": "finance_drivers.csv",
     "manifest": "comparison.json",
 }
+#: The front door's headline measures (``headlines.HEADLINES`` chooses by a scenario's levers).
 HEADLINE_KPIS = (
     ("referrals", "referrals", "flow"),
     ("children_in_need", "children in need", "stock"),
     ("cla", "children looked after", "stock"),
 )
-
-
-def headline_label(label: str, kind: str, financial_year: str) -> str:
-    """"referrals in FY2027-28" for a flow; "children in need at 31 March 2028" for a stock."""
-    if kind == "flow":
-        return f"{label} in {financial_year}"
-    return f"{label} at 31 March {first_year_of(financial_year) + 1}"
 
 
 def spend_lines_present(comparison) -> list[str]:
@@ -247,61 +247,6 @@ def analyse(folder: Path, scenarios: list, *, seed: int, replications: int, year
     return parts.comparison(scenarios, seed=seed, replications=replications, years=years)
 
 
-# --- the printed summary ------------------------------------------------------------------------
-def money(value: float) -> str:
-    if value != value:
-        return "n/a"
-    sign = "-" if value < 0 else ""
-    value = abs(value)
-    return f"{sign}£{value / 1e6:.2f}m" if value >= 1e5 else f"{sign}£{value:,.0f}"
-
-
-def headline_differences(comparison: Comparison, name: str) -> list[tuple[str, pd.Series]]:
-    """(plain-English label, paired-difference row) of the headline KPIs in the last full year."""
-    diffs = comparison.differences_annual
-    diffs = diffs[diffs["alt_scenario"] == name]
-    if diffs.empty:
-        return []
-    last_year = max(diffs["period"], key=first_year_of)
-    found = []
-    for kpi, label, kind in HEADLINE_KPIS:
-        row = diffs[(diffs["kpi"] == kpi) & (diffs["period"] == last_year)]
-        if not row.empty:
-            found.append((headline_label(label, kind, last_year), row.iloc[0]))
-    return found
-
-
-def headline_changes(comparison: Comparison, name: str) -> list[str]:
-    """Plain-English headline changes of one scenario against the baseline, with intervals."""
-    lines = [f"{label}: {row['mean_difference']:+,.0f} "
-             f"(95% CI {row['ci95_low']:+,.0f} to {row['ci95_high']:+,.0f}; "
-             f"baseline {row['base_mean']:,.0f})"
-             for label, row in headline_differences(comparison, name)]
-    finance = comparison.finance.get(name)
-    if finance:
-        cumulative, npv = finance["cumulative_net_saving_gbp"], finance["npv_gbp"]
-        horizon = f"{finance['horizon']['first']} to {finance['horizon']['last']}"
-        lines.append(f"net saving {horizon}: {money(cumulative['mean'])} (95% CI "
-                     f"{money(cumulative['ci95_low'])} to {money(cumulative['ci95_high'])}; "
-                     f"P10 {money(cumulative['p10'])}, P90 {money(cumulative['p90'])}); "
-                     f"NPV at 3.5% {money(npv['mean'])}; payback "
-                     f"{finance['payback']['median_year'] or 'not within the horizon'}")
-        if "cumulative_gross_saving_gbp" in finance:
-            part = lambda key: money(finance[key]["mean"])  # noqa: E731
-            lines.append(f"of which: gross saving {part('cumulative_gross_saving_gbp')} less "
-                         f"investment (intervention cost) {part('cumulative_intervention_cost_gbp')}; "
-                         f"cashable net {part('cumulative_cashable_net_saving_gbp')}, cost avoidance "
-                         f"{part('cumulative_cost_avoidance_gbp')}, capacity released "
-                         f"{part('cumulative_capacity_released_gbp')}")
-        target = finance.get("target")
-        if target:
-            lines.append(f"chance of a net saving of at least {money(target['gbp'])} "
-                         f"({target.get('terms', 'real')} terms, {target.get('prices', '2023-24 prices')}) in "
-                         f"{target['financial_year']}: {100 * target['probability']:.0f}% "
-                         f"({target['n']} replications)")
-    return lines
-
-
 __all__ = ["COMPARISON_FILES", "Comparison", "ComparisonParts", "HEADLINE_KPIS", "analyse",
            "finance_summary_frame", "headline_changes", "headline_differences", "headline_label",
-           "spend_lines_present"]
+           "money", "spend_lines_present"]

@@ -335,6 +335,10 @@ def finance_summary(per_rep: pd.DataFrame, target_gbp: float | None = None,
         if target_terms not in TARGET_TERMS:
             raise ValueError(f"target terms must be one of {', '.join(TARGET_TERMS)}, got {target_terms!r}")
         year = target_year or years[-1]
+        if year not in years:
+            # A year outside the run has no replications: refuse it, never report "nan%".
+            raise ValueError(f"target year {year} is not a financial year of the run: expected "
+                             f"{years[0]} to {years[-1]}")
         in_year = per_rep.loc[per_rep["financial_year"] == year, "net_saving_gbp"]
         if target_terms == "cash":
             in_year = in_year * cash_factors([year], inflation_pct)[0]

@@ -169,7 +169,7 @@ def markdown(written: dict[str, str]) -> str:
     lines = ["## Charts", "",
              "Each panel is one counted target group: per published year, the published value "
              "(black dot) and its tolerance (grey bar), and beside it the simulated typical-year "
-             "mean (years 2 and 3 of the run) with its 95% interval across replications (green "
+             "mean (years 1 to 3 of the run) with its 95% interval across replications (green "
              "circle: within tolerance; red cross: outside; hollow grey: an input, never "
              "counted). The model's typical year is the same in every panel's years: it is set "
              "beside each published year.", ""]

@@ -132,14 +132,16 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
 
     Only parameters defined in that file itself can be written (a value inherited through
     ``extends`` belongs to the base file). Table entries rescale the table's other entries as in
-    the fit, rounded to 4 decimals with the rounding put on the largest entry, so it sums to 1.
+    the fit, rounded to 4 decimals with the rounding put on the largest other entry, so it sums
+    to 1 and the fitted entry is exactly the sets file's point.
     """
     import tomlkit
 
     path = Path(scenario_path)
     document = tomlkit.parse(path.read_text(encoding="utf-8"))
     when = (today or dt.date.today()).isoformat()
-    plain = document.unwrap()
+    plain = document.unwrap()  # kept in step with the document: two entries of one table build up
+    original = document.unwrap()  # for the "Before:" of each value
     for name, value in rounded(path, values).items():
         try:
             node, key = parameter_sets._locate(plain, name)
@@ -149,7 +151,7 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
         table = document
         for part in name.split(".")[: len(name.split(".")) - (key is not None)]:
             table = table[part]
-        before = node["value"] if key is None else node["value"][key]
+        before = parameter_sets.get_value(original, name)
         if key is None:
             table["value"] = int(value) if isinstance(node["value"], int) else value
         else:
@@ -157,10 +159,14 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
             parameter_sets.set_value({"x": scratch}, f"x.{key}", value)
             entries = {k: round(v, 4) for k, v in scratch["value"].items()}
             if abs(sum(node["value"].values()) - 1.0) < 1e-6:  # keep a probability table at 1
-                largest = max(entries, key=entries.get)
+                # The rounding goes on the largest of the *other* entries: the fitted entry must
+                # stay the value the sets file records as the point (``check_point``).
+                others = [entry for entry in entries if entry != key] or [key]
+                largest = max(others, key=entries.get)
                 entries[largest] = round(entries[largest] + 1.0 - sum(entries.values()), 4)
             for entry, number in entries.items():
                 table["value"][entry] = number
+            node["value"] = entries
         prior = _prior_text(node)
         shown = f"{name.rsplit('.', 1)[1]} = {before:g}" if key else f"{before:g}"
         if "assumption" in table:

@@ -144,10 +144,10 @@ METHOD = """## Method in plain English
   population is an **input**; stocks at 31 March are targets (a status-quo run should hold them).
 - **Simulation**: the scenario is run R times (replications 0..R-1 of one seed: common random
   numbers, so two parameter sets differ by their effect, not by chance). Its *typical year*, the
-  mean of its second and third years (April 2025 to March 2027; workforce: 30 September 2025 and
-  2026), is set beside the counted year. The first year is left out as a warm-up: the starting
-  stock carries no history of closed cases and the workforce starts from a census, and several
-  measures take about two years to settle.
+  mean of its first three years (April 2024 to March 2027; workforce: 30 September 2024 to
+  2026), is set beside the counted year. The first year counts because a status-quo projection
+  must not jump away from the last published year; the next two because the starting stock
+  carries no history of closed cases and several measures take about two years to settle.
 - **Scores**: a target is *hit* when the simulated mean lies within its tolerance. The *hit rate*
   is the share of counted targets hit; the *distance* is the mean of the squared gaps measured in
   tolerances (0 is perfect; 1 is one tolerance away on average).
@@ -252,7 +252,7 @@ def render(evaluation: calibrate.Evaluation, first_guess: str,
                 "",
             ]
     parts += [METHOD.format(fitted_count=len(calibrate.FIT_PARAMETERS)), "## Targets", "",
-              "Counted targets and inputs (simulated: the typical year, the mean of years 2 and 3 "
+              "Counted targets and inputs (simulated: the typical year, the mean of years 1 to 3 "
               "of the run; interval: 2.5th-97.5th percentile of replications).", "",
               target_table(table[table["role"] != "check"]), "",
               overlap_note(table), "",

@@ -215,14 +215,17 @@ def read_fitted_values(path: Path = FITTED_VALUES_CSV) -> dict[str, dict[str, fl
 
 def write_outputs(out: Path, table: pd.DataFrame, fits: dict, replications: int) -> str:
     """The validation table, the origins' fitted values (beside the origins' files when ``out``
-    is the committed calibration folder) and the Markdown; returns the Markdown."""
+    is the committed calibration folder) and the Markdown (``rolling_origin.md``, the same text
+    the calibration report holds, so the two cannot disagree); returns the Markdown."""
     table.to_csv(out / "validation_rolling_origin.csv", index=False, float_format="%.6g")
     values = fitted_values_frame(fits)
     if not values.empty:
         target = FITTED_VALUES_CSV if out.resolve() == (REPO_ROOT / "calibration").resolve() \
             else out / "fitted_values.csv"
         values.to_csv(target, index=False, float_format="%.6g")
-    return markdown(table, fits, replications)
+    text = markdown(table, fits, replications)
+    (out / "rolling_origin.md").write_text(text, encoding="utf-8")
+    return text
 
 
 # ----------------------------------------------------------------------------- Markdown
@@ -302,7 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulation.calibration.rolling_origin",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--replications", type=int, default=8)
-    parser.add_argument("--max-evaluations", type=int, default=60)
+    parser.add_argument("--max-evaluations", type=int, default=150)  # as make calibrate
     parser.add_argument("--seed", type=int, default=20230401)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="1 replication, 2 evaluations")
@@ -318,8 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         table, fits = rolling_origin(targets, prior, replications=args.replications, seed=args.seed,
                                      max_evaluations=args.max_evaluations, executor=executor)
     args.out.mkdir(parents=True, exist_ok=True)
-    text = write_outputs(args.out, table, fits, args.replications)
-    (args.out / "rolling_origin.md").write_text(text, encoding="utf-8")
+    write_outputs(args.out, table, fits, args.replications)
     print(summary(table))
     return 0
 

@@ -27,8 +27,7 @@ from simulation.cli.common import REPLICATIONS, SEED, WORKERS, CliFailure, check
               default=calibrate.TARGETS_CSV, show_default=True, help="Targets file.")
 @click.option("--replications", type=REPLICATIONS, default=12, show_default=True,
               help="Replications per evaluation (common random numbers). Each gives the mean "
-                   "of model years 2-3, about as steady as two single years, so 12 is about as "
-                   "precise as the 20 one-year replications used before, in 60% of the time.")
+                   "of model years 1-3, steadier than a single year.")
 @click.option("--seed", type=SEED, default=20230401, show_default=True)
 @click.option("--fit/--no-fit", default=False, show_default=True,
               help="Fit calibrate.FIT_PARAMETERS inside their ranges and keep plausible sets.")

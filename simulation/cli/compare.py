@@ -37,6 +37,8 @@ from simulation.cli.workfolder import WorkFolder
 from simulation.engine.model import horizon_days
 from simulation.records import contract
 from simulation.records.calendar import first_year_of, label_of
+from simulation.reports.html_report import REPORT_FILE
+from simulation.reports.pdf import PdfUnavailable, write_pdf
 from simulation.runs import runner
 from simulation.runs.comparison import compare
 from simulation.runs.executors import ExecutorError
@@ -97,9 +99,12 @@ def check_target_year(target_year: str | None, savings_target, start: dt.date,
 @click.option("--scale", type=SCALE, default=1.0, show_default=True,
               help="Every scenario for an authority this many times Southend's size (as for run).")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
+@click.option("--pdf/--no-pdf", default=False, show_default=True,
+              help="Also print the report to report.pdf with headless Chromium (make run does; skipped with a "
+                   "warning when Chromium is missing).")
 def compare_command(scenario_paths, years, replications, seed, workers, out, savings_target,
                     target_terms, target_year, inflation_pct, scheduler, resume, progress,
-                    scale) -> int:
+                    pdf, scale) -> int:
     """Run BASELINE and each SCENARIO with the same children; report differences and savings."""
     if len(scenario_paths) < 2:
         raise CliFailure("compare needs a baseline and at least one other scenario file")
@@ -143,6 +148,13 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
             raise CliFailure(one_line(exc)) from None
         except runner.ReplicationError as exc:
             raise replication_failure(exc, work) from None
+        pdf_written = False
+        if pdf and (partial / REPORT_FILE).is_file():
+            try:
+                write_pdf(partial / REPORT_FILE)
+                pdf_written = True
+            except PdfUnavailable as exc:
+                click.echo(f"cssim: warning: {exc}", err=True)
         work.finish()
     click.echo(f"Compared {len(names) - 1} scenario(s) with {names[0]}: {replications} paired "
                f"replication(s) of {years:g} years, seed {seed}. Money in 2023-24 prices; spend "
@@ -151,7 +163,8 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
         click.echo(f"{name}:")
         for line in headline_changes(comparison, name):
             click.echo(f"  {line}")
-    click.echo(f"Results: {out} (workbook, charts, report.html, slides.pptx)")
+    click.echo(f"Results: {out} (workbook, charts, report.html{', report.pdf' if pdf_written else ''}, "
+               "slides.pptx)")
     for problem in comparison.problems:
         click.echo(f"cssim: warning: output breaks the contract: {problem}", err=True)
     return 1 if comparison.problems else 0

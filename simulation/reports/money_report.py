@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation.analysis.headlines import money
+from simulation.records.glossary import plain_text
+from simulation.scenario.describe import title_of
+
 
 def driver_figure(drivers: pd.DataFrame | None, name: str):
     """A tornado chart of scenario ``name``: the net saving at each driver's P10 and P90, largest
@@ -29,9 +33,9 @@ def driver_figure(drivers: pd.DataFrame | None, name: str):
         colour = {"lever effect": "#1f77b4", "calibration": "#ff7f0e", "chance": "#7f7f7f"}[row.kind]
         axes.barh(i, (high - low) / 1e6, left=low / 1e6, color=colour)
     axes.axvline(float(rows["net_saving_mean"].iloc[0]) / 1e6, color="black", linewidth=1)
-    axes.set_yticks(range(len(rows)), [driver.replace("_", " ") for driver in rows["driver"]], fontsize=8)
+    axes.set_yticks(range(len(rows)), [plain_text(driver).replace("interventions.items.", "") for driver in rows["driver"]], fontsize=8)
     axes.set_xlabel("cumulative net saving over the run, £m (2023-24 prices); line: mean")
-    axes.set_title(f"{name}: what moves the net saving most (P10 to P90 of each; blue lever effect, "
+    axes.set_title(f"{title_of(name)}: what moves the net saving most (P10 to P90 of each; blue lever effect, "
                    "orange calibration, grey chance)", fontsize=9)
     figure.tight_layout()
     return figure
@@ -40,7 +44,7 @@ def driver_figure(drivers: pd.DataFrame | None, name: str):
 def _money(value) -> str:
     if value is None or value != value:
         return "n/a"
-    return f"{'-' if value < 0 else ''}£{abs(value) / 1e6:.2f}m"
+    return money(value)
 
 
 def savings_table(comparison) -> str:
@@ -48,31 +52,31 @@ def savings_table(comparison) -> str:
     rows = []
     for name, result in comparison.finance.items():
         get = lambda key: result.get(key, {}).get("mean")  # noqa: E731
-        rows.append(f"<tr><td>{name}</td><td>{_money(get('cumulative_gross_saving_gbp'))}</td>"
+        rows.append(f"<tr><td>{title_of(name)}</td><td>{_money(get('cumulative_gross_saving_gbp'))}</td>"
                     f"<td>{_money(get('cumulative_intervention_cost_gbp'))}</td>"
                     f"<td>{_money(get('cumulative_net_saving_gbp'))}</td>"
                     f"<td>{_money(get('cumulative_cashable_net_saving_gbp'))}</td>"
                     f"<td>{_money(get('cumulative_cost_avoidance_gbp'))}</td>"
                     f"<td>{_money(get('cumulative_capacity_released_gbp'))}</td></tr>")
-    return ("<table><tr><th>scenario</th><th>gross saving</th><th>investment (every cost the levers cause)</th>"
-            "<th>net saving</th><th>cashable net</th><th>cost avoidance</th><th>capacity released</th></tr>"
-            + "".join(rows) + "</table>")
+    return ("<table><thead><tr><th>Scenario</th><th>Gross saving</th><th>Investment (every cost the levers cause)</th>"
+            "<th>Net saving</th><th>Cashable net</th><th>Cost avoidance</th><th>Capacity released</th></tr></thead>"
+            "<tbody>" + "".join(rows) + "</tbody></table>")
 
 
 def split_table(split: pd.DataFrame) -> str:
     rows = "".join(
-        f"<tr><td>{row.scenario}</td><td>{_money(row.p10)} to {_money(row.p90)}</td>"
+        f"<tr><td>{title_of(row.scenario)}</td><td>{_money(row.p10)} to {_money(row.p90)}</td>"
         f"<td>{row.share_chance:.0%}</td>"
         f"<td>{f'{row.share_calibration:.0%}' if getattr(row, 'calibration_separated', True) else 'in chance (too few futures to separate the sets)'}</td>"
         f"<td>{row.share_lever_effect:.0%}</td>"
         f"<td>{_money(row.width_p10_p90)}</td><td>{_money(row.width_without_lever_effect)}</td></tr>"
         for row in split.itertuples(index=False) if row.share_chance == row.share_chance)
-    return ("<table><tr><th>scenario</th><th>net saving, P10 to P90</th><th>chance</th><th>calibration</th>"
-            "<th>lever effect</th><th>width</th><th>width without lever uncertainty (estimate)</th></tr>"
-            + rows + "</table>")
+    return ("<table><thead><tr><th>Scenario</th><th>Net saving, P10 to P90</th><th>Chance (% of variance)</th>"
+            "<th>Calibration (%)</th><th>Lever effect (%)</th><th>Width P10 to P90</th>"
+            "<th>Width without lever uncertainty (estimate)</th></tr></thead><tbody>" + rows + "</tbody></table>")
 
 
-def money_sections(comparison, charts: dict[str, str], image_tag) -> list[str]:
+def money_sections(comparison, charts: dict[str, str], image_tag, escape=None) -> list[str]:
     """The two sections' HTML blocks."""
     if not comparison.finance:
         return []
@@ -93,7 +97,9 @@ def money_sections(comparison, charts: dict[str, str], image_tag) -> list[str]:
                     "allows, triangular). The shares are of the variance, from a regression of each future's "
                     "net saving on its draws.</p>" + split_table(split))
         for key in sorted(key for key in charts if key.startswith("drivers_")):
-            body.append(image_tag(Path(comparison.folder) / charts[key], key.replace("_", " ")))
+            name = key.removeprefix("drivers_")
+            body.append(f"<h3>{title_of(name)}: what moves its net saving most</h3>"
+                        + image_tag(Path(comparison.folder) / charts[key], f"{title_of(name)} drivers"))
     return body
 
 

@@ -37,7 +37,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from simulation.records import contract  # noqa: E402
+from simulation.records import contract
+from simulation.scenario.describe import title_of  # noqa: E402
 from simulation.records.files import write_bytes_atomic  # noqa: E402
 from simulation.reports.pack_plan import pack_chart_plan  # noqa: E402
 
@@ -108,28 +109,38 @@ def fan_figure(comparison, name: str, history: pd.DataFrame | None):
     panels = [(kpi, title) for kpi, title in FAN_KPIS if not _monthly(comparison.summaries[name], kpi).empty]
     if not panels:
         return None
-    figure, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
+    figure, axes = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
     for axis, (kpi, title) in zip(axes.flat, panels):
-        for scenario, colour in ((base, "tab:blue"), (name, "tab:orange")):
-            if scenario == base and name == base and colour == "tab:orange":
-                continue
-            rows = _monthly(comparison.summaries[scenario], kpi)
-            axis.fill_between(rows["date"], rows["p10"], rows["p90"], color=colour, alpha=0.2, linewidth=0)
-            axis.plot(rows["date"], rows["mean"], color=colour, label=f"{scenario} (mean, 10-90% band)")
+        rows = _monthly(comparison.summaries[base], kpi)
+        start = rows["date"].min().replace(day=1)  # the first month end's month: the run's start
+        axis.fill_between(rows["date"], rows["p10"], rows["p90"], color="0.6", alpha=0.35, linewidth=0,
+                          label="baseline: 8 in 10 simulated futures")
+        axis.plot(rows["date"], rows["mean"], color="0.25", label="baseline: mean")
+        if name != base:
+            rows = _monthly(comparison.summaries[name], kpi)
+            # The scenario's band as edges, not a fill: no mixed colour to explain.
+            axis.plot(rows["date"], rows["mean"], color="tab:blue", linewidth=2, label=f"{title_of(name)}: mean")
+            axis.plot(rows["date"], rows["p10"], color="tab:blue", linestyle="--", linewidth=0.9,
+                      label=f"{title_of(name)}: 8 in 10 simulated futures")
+            axis.plot(rows["date"], rows["p90"], color="tab:blue", linestyle="--", linewidth=0.9)
         if history is not None:
             for area, (colour, marker, label) in HISTORY_STYLE.items():
                 past = history[(history["area"] == area) & (history["kpi"] == kpi)]
                 if len(past):
                     axis.plot(pd.to_datetime(past["date"]), past["value"], color=colour, marker=marker,
                               linestyle=":" if area != "southend" else "-", label=label, markersize=4)
-        axis.set_title(title, fontsize=10)
+        axis.axvline(start, color="black", linewidth=0.8, linestyle="-.", label="start of the projection")
+        axis.set_ylim(bottom=0)
+        axis.set_title(title, fontsize=12)
+        axis.tick_params(labelsize=10)
         axis.grid(alpha=0.3)
     for axis in list(axes.flat)[len(panels):]:
         axis.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, frameon=False)
-    figure.suptitle(f"{name} against {base}: the main measures, with published history", fontsize=12)
-    figure.tight_layout(rect=(0, 0.07, 1, 0.96))
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=10, frameon=False)
+    heading = (f"{title_of(name)} against the baseline" if name != base else "The baseline")
+    figure.suptitle(f"{heading}: rates per 10,000 children, with published history", fontsize=13)
+    figure.tight_layout(rect=(0, 0.11, 1, 0.96))
     return figure
 
 
@@ -152,15 +163,20 @@ def savings_figure(comparison, only: str | None = None):
     for scenario, group in rows.groupby("scenario", sort=False):
         group = group.sort_values("financial_year")
         x = np.arange(len(group))
-        line = axis.plot(x, group["mean"] / 1e6, marker="o", label=f"{scenario} (mean)")[0]
-        axis.fill_between(x, group["p10"] / 1e6, group["p90"] / 1e6, color=line.get_color(), alpha=0.2,
-                          linewidth=0, label=f"{scenario} (8 in 10 simulated futures)")
+        line = axis.plot(x, group["mean"] / 1e6, marker="o", label=f"{title_of(scenario)} (mean)")[0]
+        if only is not None:
+            axis.fill_between(x, group["p10"] / 1e6, group["p90"] / 1e6, color=line.get_color(), alpha=0.2,
+                              linewidth=0, label=f"{title_of(scenario)} (8 in 10 simulated futures)")
+        else:  # several scenarios: the bands as edges, so overlaps stay readable
+            axis.plot(x, group["p10"] / 1e6, color=line.get_color(), linestyle=":", linewidth=0.9)
+            axis.plot(x, group["p90"] / 1e6, color=line.get_color(), linestyle=":", linewidth=0.9)
         axis.set_xticks(x, group["financial_year"].tolist())
     axis.axhline(0, color="black", linewidth=0.8)
     axis.set_ylabel("£ million, 2023-24 prices")
-    axis.set_title("Cumulative net saving against the baseline (after intervention costs)")
+    axis.set_title("Cumulative net saving against the baseline (after paying for the levers)"
+                   + ("" if only is not None else "\nline: mean; dotted: 8 in 10 simulated futures"), fontsize=11)
     axis.grid(alpha=0.3)
-    axis.legend(fontsize=8)
+    axis.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
     figure.tight_layout()
     return figure
 
@@ -183,7 +199,7 @@ def placement_mix_figure(comparison):
                   for kind, label in PLACEMENT_LABELS.items()}
         total = sum(counts.values())
         if total > 0:
-            shares[f"{scenario.name}\n{last}"] = {label: 100 * count / total for label, count in counts.items()}
+            shares[f"{title_of(scenario.name)}\n{last}"] = {label: 100 * count / total for label, count in counts.items()}
     if not shares:
         return None
     try:
@@ -226,19 +242,29 @@ def workforce_figure(comparison):
                if not _monthly(comparison.summaries[comparison.base.name], kpi).empty]
     if not present:
         return None
-    figure, axes = plt.subplots(1, len(present), figsize=(5 * len(present), 4), squeeze=False)
+    figure, axes = plt.subplots(2, 2, figsize=(10, 8), squeeze=False)
     for axis, (kpi, title) in zip(axes.flat, present):
-        for scenario in comparison.scenarios:
+        for index, scenario in enumerate(comparison.scenarios):
             rows = _monthly(comparison.summaries[scenario.name], kpi)
-            line = axis.plot(rows["date"], rows["mean"], label=scenario.name)[0]
-            axis.fill_between(rows["date"], rows["p10"], rows["p90"], color=line.get_color(), alpha=0.15,
-                              linewidth=0)
-        axis.set_title(title, fontsize=10)
+            if index == 0:  # one band, the baseline's: seven overlapping bands read as none
+                start = rows["date"].min().replace(day=1)
+                axis.fill_between(rows["date"], rows["p10"], rows["p90"], color="0.6", alpha=0.35,
+                                  linewidth=0, label="baseline: 8 in 10 simulated futures")
+                axis.plot(rows["date"], rows["mean"], color="0.2", linewidth=2, label="baseline: mean")
+            else:
+                axis.plot(rows["date"], rows["mean"], linewidth=1.4, label=f"{title_of(scenario.name)}: mean")
+        axis.axvline(start, color="black", linewidth=0.8, linestyle="-.")
+        axis.set_ylim(bottom=0)
+        axis.set_title(title, fontsize=12)
         axis.grid(alpha=0.3)
-        axis.tick_params(axis="x", labelrotation=30, labelsize=8)
-    axes.flat[0].legend(fontsize=8)
-    figure.suptitle("Social work capacity (mean and 10-90% band)", fontsize=12)
-    figure.tight_layout()
+        axis.tick_params(labelsize=10)
+        axis.tick_params(axis="x", labelrotation=30)
+    for axis in list(axes.flat)[len(present):]:
+        axis.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="lower center", ncol=3, fontsize=10, frameon=False)
+    figure.suptitle("Social work capacity by month", fontsize=13)
+    figure.tight_layout(rect=(0, 0.1, 1, 0.96))
     return figure
 
 

@@ -44,7 +44,7 @@ from simulation.analysis.comparison import (
 )
 from simulation.records import contract
 from simulation.reports import chart_tasks
-from simulation.runs import runner
+from simulation.runs import runfolder, runner
 
 #: The standard scenarios of the scrutiny pack, baseline first (``make run`` compares these; a test
 #: keeps the Makefile's list the same).
@@ -67,6 +67,24 @@ def write_tables(comparison: Comparison) -> list[str]:
     for key, frame in tables.items():
         runner.write_csv_atomic(frame, folder / COMPARISON_FILES[key])
     return [COMPARISON_FILES[key] for key in tables]
+
+
+def write_run_charts(comparison: Comparison, executor=None) -> None:
+    """Each scenario folder's projection and placement-mix charts, as ``cssim run`` draws them
+    (on the pool's workers when there is one), listed in its manifest. A chart that fails warns
+    and never loses the comparison."""
+    try:
+        for scenario in comparison.scenarios:
+            folder = comparison.folder / scenario.name
+            summary = comparison.summaries[scenario.name]
+            if executor is not None and executor.name == "local-pool":
+                chart_tasks.write_charts_on(executor, folder, summary, scenario)
+            else:
+                from simulation.reports.run_charts import write_charts
+                write_charts(folder, summary, scenario)
+            runfolder.update_manifest_files(folder)
+    except Exception as exc:  # noqa: BLE001 - a failed chart must not lose a finished comparison
+        chart_tasks.warn_charts_not_written(exc)
 
 
 def write_manifest(comparison: Comparison, files: list[str], scale: float = 1.0) -> None:
@@ -192,6 +210,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         if pack:
             from simulation.reports.scrutiny_pack import write_pack
             files += write_pack(comparison, charts_on_pool=charts_on_pool)
+            write_run_charts(comparison, executor)
         write_manifest(comparison, files, scale)
         finished["comparison"] = comparison
 
@@ -209,4 +228,4 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
     return comparison
 
 
-__all__ = ["STANDARD_SCENARIOS", "compare", "write_manifest", "write_tables"]
+__all__ = ["STANDARD_SCENARIOS", "compare", "write_manifest", "write_run_charts", "write_tables"]
