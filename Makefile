@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test app bench bench-app calibrate clean
+.PHONY: setup run test app bench bench-app bench-scale calibrate clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,9 @@ bench: setup
 
 bench-app: setup
 	$(BIN)/python benchmarks/bench_app.py
+
+bench-scale: setup
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf $(VENV) outputs/*/

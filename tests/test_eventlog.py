@@ -50,6 +50,25 @@ def test_frame_holds_every_record_in_time_order(records, by_record):
 
 
 @pytest.mark.unit
+@settings(max_examples=60, deadline=None)
+@given(records=_RECORDS, packs=st.lists(st.integers(0, 40), max_size=4))
+def test_packing_at_any_points_gives_the_same_frame(records, packs):
+    """The engine packs the log every block of events (a large authority's memory): wherever the
+    packs fall, the records, their count and the frame are those of a log never packed."""
+    plain, packed = EventLog(), EventLog()
+    for position, rec in enumerate(records):
+        if position in packs:
+            packed.pack()
+        plain.append(rec)
+        packed.append(rec)
+    assert len(packed) == len(records)
+    assert packed.rows() == [rec[:5] + (float(rec[5]),) for rec in records]
+    expected, frame = plain.to_frame(), packed.to_frame(release=True)
+    pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+    assert len(packed) == 0 and packed.to_frame().empty
+
+
+@pytest.mark.unit
 def test_a_record_of_the_wrong_width_is_refused_not_misread():
     """A writer that gives five or seven fields cannot shift the later records' columns silently."""
     short = EventLog()

@@ -16,27 +16,52 @@ def baseline():
     return load_scenario(BASELINE)
 
 
-def _value(scenario, path):
-    node = scenario.model_dump(mode="json")
+def _values(scenario, path):
+    """The values ``path`` points at (``*``: every key, in order)."""
+    nodes = [scenario.model_dump(mode="json")]
     for part in path.split("."):
-        node = node[part if part != "*" else next(iter(node))]
-    return node["value"]
+        nodes = [node[key] for node in nodes for key in (node if part == "*" else [part])]
+    return [node["value"] for node in nodes]
 
 
 @pytest.mark.unit
-def test_scaled_scenario_multiplies_every_declared_count(baseline):
-    """Each path in SCALED_FIELDS is 4 times larger; the result is a valid, frozen Scenario."""
-    big = scale_scenario(baseline, 4)
-    assert type(big) is type(baseline) and big.name == "baseline_x4", f"got {big.name}"
+def test_scaled_scenario_multiplies_every_declared_count():
+    """Each path in SCALED_FIELDS is 4 times larger (interventions' lump sums included: the
+    combined package has them); the result is a valid, frozen Scenario."""
+    package = load_scenario(BASELINE.parent / "combined_package.toml")
+    big = scale_scenario(package, 4)
+    assert type(big) is type(package) and big.name == "combined_package_x4", f"got {big.name}"
     for path in SCALED_FIELDS:
-        before, after = _value(baseline, path), _value(big, path)
-        if isinstance(before, dict):
-            for key in before:
-                assert after[key] == pytest.approx(4 * before[key]), f"{path}[{key}]"
-        else:
-            assert after == pytest.approx(4 * before), f"{path}: {before} -> {after}"
+        for before, after in zip(_values(package, path), _values(big, path), strict=True):
+            if isinstance(before, dict):
+                for key in before:
+                    assert after[key] == pytest.approx(4 * before[key]), f"{path}[{key}]"
+            else:
+                assert after == pytest.approx(4 * before), f"{path}: {before} -> {after}"
+    assert package.interventions.items and big.interventions.items, "no interventions to check"
     with pytest.raises(Exception):
         big.name = "changed"  # frozen like a loaded scenario
+
+
+@pytest.mark.unit
+def test_scale_one_is_the_scenario_itself(baseline):
+    """Southend at Southend's size: the same object, so a run at --scale 1 is a plain run."""
+    assert scale_scenario(baseline, 1) is baseline
+    assert scale_scenario(baseline, 1.0) is baseline
+
+
+@pytest.mark.unit
+def test_money_per_child_is_not_scaled_but_spend_is_by_the_children(baseline):
+    """A finance officer reads a 16x region's spend as 16 Southends': prices per child, fees and
+    salaries stay; lump sums (marketing, adoption services) are 16 times larger."""
+    big = scale_scenario(baseline, 16)
+    assert big.placement_market.weekly_price_gbp == baseline.placement_market.weekly_price_gbp
+    assert big.fostering.inhouse_fee_weekly_gbp == baseline.fostering.inhouse_fee_weekly_gbp
+    assert big.workforce.salary_employed_gbp_per_year == baseline.workforce.salary_employed_gbp_per_year
+    assert big.finance.adoption_services_gbp_per_year.value == pytest.approx(
+        16 * baseline.finance.adoption_services_gbp_per_year.value)
+    assert big.fostering.marketing_cost_per_year_gbp.value == pytest.approx(
+        16 * baseline.fostering.marketing_cost_per_year_gbp.value)
 
 
 @pytest.mark.unit

@@ -239,3 +239,25 @@ def test_bulk_seeded_care_generators_draw_what_numpy_seeding_draws(name):
     big = Streams(2**40 + 3, 1)
     np.testing.assert_array_equal(big.child_generator(name, 5, 1).random(3),
                                   np.random.default_rng(big._sequence(name, 5, 1)).random(3))
+
+
+@pytest.mark.property
+@settings(max_examples=40, deadline=None)
+@given(kept=st.integers(1, 4),
+       reads=st.lists(st.tuples(st.integers(0, 9 * streams.CHUNK_CHILDREN), st.integers(0, 2),
+                                st.sampled_from(sorted(EPISODE_SLOTS))), min_size=1, max_size=60))
+def test_chunks_let_go_give_the_same_draws(kept, reads):
+    """A large authority keeps only the newest chunks of episode draws; a block read after its
+    chunk was let go (drawn from the chunk's generator, advanced) or handed out as a copy gives
+    the numbers a replication keeping every chunk gives, and so do the threshold lever's reads."""
+    everything = Streams(11, 3)
+    bounded = Streams(11, 3)
+    bounded.chunks_kept = kept
+    ids = np.array([child for child, _, _ in reads])
+    assert np.array_equal(bounded.first_episode_uniforms(ids, "need"),
+                          everything.first_episode_uniforms(ids, "need"))
+    for child, episode, purpose in reads:
+        expected, block = everything.episode_block(child, episode), bounded.episode_block(child, episode)
+        for _ in range(EPISODE_SLOTS[purpose] + 1):  # one past its slots: the overflow generator
+            assert block.uniform(purpose) == expected.uniform(purpose), (child, episode, purpose)
+    assert len(bounded._chunks) <= kept

@@ -8,7 +8,8 @@ bad input, 1 for a failed run), by ``simulation.cli.run_cli``; so is any other f
 Option types refuse what a run cannot use, naming the option and the limit (the run budget,
 ``simulation.runs.budget``): ``YEARS`` (finite, one month to 30 years), ``REPLICATIONS``,
 ``WORKERS`` (at most the CPUs this process may use), ``SEED``, ``FiniteFloat`` (no ``nan`` or
-``inf``) and ``SCHEDULER`` (``local`` or a Dask address).
+``inf``), ``SCALE`` (the authority's size in Southends) and ``SCHEDULER`` (``local`` or a Dask
+address). ``at_scale`` makes the scenarios of ``--scale``.
 """
 
 from __future__ import annotations
@@ -77,6 +78,26 @@ class Years(click.ParamType):
 
 
 YEARS = Years()
+
+
+class Scale(click.ParamType):
+    """``--scale``: the authority's size in Southends, above 0 and at most ``budget.MAX_SCALE``."""
+
+    name = "factor"
+
+    def convert(self, value, param, ctx):
+        try:
+            scale = float(str(value).strip())
+        except ValueError:
+            self.fail(f"expected a number of times Southend's size (e.g. 4 or 16), got {value!r}",
+                      param, ctx)
+        problem = budget.scale_problem(scale)
+        if problem:
+            self.fail(f"expected {problem}", param, ctx)
+        return scale
+
+
+SCALE = Scale()
 REPLICATIONS = click.IntRange(1, budget.MAX_REPLICATIONS)
 SEED = click.IntRange(0, budget.MAX_SEED)
 
@@ -142,6 +163,16 @@ def load_scenario_file(scenario_path: Path):
         return load_scenario(scenario_path)
     except (ScenarioError, OSError, ValueError) as exc:
         raise CliFailure(one_line(exc)) from None
+
+
+def at_scale(scenario, scale: float):
+    """``scenario`` for an authority ``scale`` times its size (itself at 1), or a ``CliFailure``
+    naming ``--scale`` when the scaled values leave their plausible bounds."""
+    from simulation.scenario.scale import scale_scenario
+    try:
+        return scale_scenario(scenario, scale)
+    except ValueError as exc:
+        raise CliFailure(f"--scale {scale:g}: {one_line(exc)}") from None
 
 
 def check_run_covers_a_month(scenario, years: float) -> None:

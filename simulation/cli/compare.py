@@ -18,11 +18,13 @@ import click
 from simulation.analysis.comparison import headline_changes, spend_lines_present
 from simulation.cli.common import (
     REPLICATIONS,
+    SCALE,
     SEED,
     WORKERS,
     YEARS,
     CliFailure,
     FiniteFloat,
+    at_scale,
     check_out_folder,
     check_run_covers_a_month,
     check_scheduler,
@@ -94,13 +96,15 @@ def check_target_year(target_year: str | None, savings_target, start: dt.date,
 @click.option("--scheduler", default=None, metavar="ADDRESS", callback=check_scheduler,
               help="Dask scheduler: 'local' or an address (as for run). Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted comparison in <out>.partial.")
+@click.option("--scale", type=SCALE, default=1.0, show_default=True,
+              help="Every scenario for an authority this many times Southend's size (as for run).")
 @click.option("--progress/--no-progress", default=True, help="Show progress bars.")
 @click.option("--pdf/--no-pdf", default=False, show_default=True,
               help="Also print the report to report.pdf with headless Chromium (make run does; skipped with a "
                    "warning when Chromium is missing).")
 def compare_command(scenario_paths, years, replications, seed, workers, out, savings_target,
                     target_terms, target_year, inflation_pct, scheduler, resume, progress,
-                    pdf) -> int:
+                    pdf, scale) -> int:
     """Run BASELINE and each SCENARIO with the same children; report differences and savings."""
     if len(scenario_paths) < 2:
         raise CliFailure("compare needs a baseline and at least one other scenario file")
@@ -113,7 +117,7 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
     if not inflation or not all(-5 <= rate <= 20 for rate in inflation):
         raise CliFailure(f"--inflation-pct rates must lie in [-5, 20], got {inflation_pct!r}")
     inflation_pct = inflation[0] if len(inflation) == 1 else inflation
-    scenarios = [load_scenario_file(path) for path in scenario_paths]
+    scenarios = [at_scale(load_scenario_file(path), scale) for path in scenario_paths]
     names = [scenario.name for scenario in scenarios]
     if len(set(names)) != len(names):
         raise CliFailure(f"scenario names must differ (got {', '.join(names)})")
@@ -139,7 +143,7 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
                                  out_dir=partial, workers=workers, inflation_pct=inflation_pct,
                                  savings_target_gbp=savings_target, target_year=target_year,
                                  progress=progress, scheduler=scheduler, say=say,
-                                 target_terms=target_terms)
+                                 target_terms=target_terms, scale=scale)
         except (runner.RunFolderError, ExecutorError, ValueError) as exc:
             raise CliFailure(one_line(exc)) from None
         except runner.ReplicationError as exc:

@@ -33,11 +33,13 @@ import pandas as pd
 
 from simulation.cli.common import (
     REPLICATIONS,
+    SCALE,
     SEED,
     WORKERS,
     YEARS,
     CliFailure,
     FiniteFloat,
+    at_scale,
     check_out_folder,
     check_run_covers_a_month,
     check_scheduler,
@@ -191,6 +193,9 @@ def say(line: str) -> None:
                    "scheduler address such as tcp://host:8786. Results do not depend on it.")
 @click.option("--resume", is_flag=True, help="Continue the interrupted run in <out>.partial, "
               "reusing the replications whose files check out.")
+@click.option("--scale", type=SCALE, default=1.0, show_default=True,
+              help="An authority this many times Southend's size (a region: children, stocks, "
+                   "arrivals, staff, carers and lump-sum costs multiplied; rates per child not).")
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @click.option("--parameter-uncertainty/--no-parameter-uncertainty", default=True,
               show_default=True,
@@ -198,13 +203,14 @@ def say(line: str) -> None:
                    "them); off runs every replication at the calibrated point (chance alone).")
 def run_command(scenario_path: Path, years: float, replications: int, seed: int,
                 out: Path | None, workers: int, scheduler: str | None, resume: bool,
-                progress: bool, parameter_uncertainty: bool) -> int:
+                progress: bool, parameter_uncertainty: bool, scale: float) -> int:
     """Run SCENARIO (a TOML file) and write the run folder."""
     scenario = load_scenario_file(scenario_path)
     check_run_covers_a_month(scenario, years)
     if not parameter_uncertainty:
         from simulation.scenario.parameter_sets import without_uncertainty
         scenario = without_uncertainty(scenario)
+    scenario = at_scale(scenario, scale)
     out, partial = _choose_folders(out, scenario.name, resume)
     from simulation.reports import chart_tasks
 
@@ -217,7 +223,7 @@ def run_command(scenario_path: Path, years: float, replications: int, seed: int,
                                            years=years, workers=workers, out_dir=partial,
                                            resume=resume, progress=progress,
                                            scheduler=scheduler, warm_up=chart_tasks.warm_up,
-                                           then=charts, say=say)
+                                           then=charts, say=say, scale=scale)
         except (runner.RunFolderError, ExecutorError, ValueError) as exc:
             raise CliFailure(one_line(exc)) from None
         except runner.ReplicationError as exc:

@@ -96,6 +96,9 @@ class FosterHousehold:
         Ids of the children (or staying-put young people) in its beds.
     resting
         Beds left empty for a while after a child moved on (carers' break, see ``fostering``).
+    approval_rank
+        Its place in the order of approval within the replication (0 for the first household of
+        the starting supply): matching walks households in this order (``free_beds``).
     """
 
     household_id: int
@@ -107,6 +110,7 @@ class FosterHousehold:
     skills_point: float = 0.0
     occupants: set[int] = field(default_factory=set)
     resting: int = 0
+    approval_rank: int = 0
 
     def free_beds(self) -> int:
         """Beds neither occupied nor resting after a placement ended."""

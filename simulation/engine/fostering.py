@@ -22,7 +22,8 @@ Covers
   bed.
 * **Matching**: the first household, in order of approval, that takes the child's age, has a bed
   free (two for a sibling group), takes sibling groups when needed, and can meet the child's
-  needs (``needs_match_prob``: a window on a circle of needs, see ``FosterHousehold``). A bed
+  needs (``needs_match_prob``: a window on a circle of needs, see ``FosterHousehold``). Searches
+  walk only the households with a free bed (``free_beds.FreeBedIndex``), in the same order. A bed
   rests for ``break_after_placement_days`` after a child leaves it (carers' break, training,
   their own family), which with matching leaves in-house occupancy below 100%. Staying-put young people
   keep their bed. With the step-down lever, a freed bed (or a new household) goes first to a
@@ -54,6 +55,7 @@ import simpy
 
 from simulation.engine.distributions import choose, cumulative
 from simulation.engine.entities import FosterHousehold
+from simulation.engine.free_beds import FreeBedIndex
 from simulation.records.calendar import DAYS_PER_MONTH, DAYS_PER_YEAR
 from simulation.records.eventlog import EventLog
 from simulation.records.streams import Streams
@@ -92,6 +94,9 @@ class FosteringService:
         self.env, self.log, self.streams, self.params = env, log, streams, params
         self.horizon = horizon_days
         self.households: dict[int, FosterHousehold] = {}
+        self._approvals = 0  # households approved so far, starting supply included
+        # The registered households with a free bed, in approval order: what matching walks.
+        self.with_free_bed = FreeBedIndex()
         self.household_of: dict[int, int] = {}
         # Children in residential care ready to step down: child id -> (event, age fn, sibling
         # group, needs point).
@@ -123,7 +128,10 @@ class FosteringService:
         household = FosterHousehold(
             household_id, int(choose(self._beds_table, u_beds)), youngest, oldest,
             u_siblings < self.params.takes_sibling_groups_prob.value, approved_day, u_skills)
+        household.approval_rank = self._approvals
+        self._approvals += 1
         self.households[household_id] = household
+        self.with_free_bed.refresh(household)
         self.log.record(self.env._now, household_id, "household_approved", detail="initial" if initial else "",
                         value=household.beds)
         leave_day = self.deregistration_day(household, -math.log1p(-u_leave))
@@ -169,7 +177,12 @@ class FosteringService:
 
     def _deregister_at(self, household: FosterHousehold, leave_day: float):
         yield self.env.timeout(max(leave_day - self.env._now, 0.0))
+        self.deregister(household)
+
+    def deregister(self, household: FosterHousehold) -> None:
+        """The household stops fostering now; children living there must move."""
         del self.households[household.household_id]
+        self.with_free_bed.remove(household)
         self.log.record(self.env._now, household.household_id, "household_deregistered", value=household.beds)
         for child_id in sorted(household.occupants):
             notice = self.notices.pop(child_id, None)
@@ -249,11 +262,12 @@ class FosteringService:
         window = self.match_window if needs_point is not None else 1.0
         point = needs_point or 0.0
         # ``FosterHousehold.takes`` (and its ``free_beds``) inlined, the same tests in the same
-        # order: a search walks the households one by one, about 40,000 of them a replication,
-        # and two method calls each cost more than the tests they make.
+        # order: two method calls a household cost more than the tests they make. Households
+        # without a free bed cannot match, so only the index of those with one is walked (in
+        # approval order, as ``households``): the same household is found.
         needed = 2 if sibling_group else 1
         half_window = window / 2
-        for household in self.households.values():
+        for household in self.with_free_bed.households:
             if sibling_group and not household.takes_sibling_groups:
                 continue
             if (household.beds - len(household.occupants) - household.resting < needed
@@ -267,6 +281,7 @@ class FosteringService:
     def take(self, child_id: int, household: FosterHousehold) -> None:
         """Place the child in the household (a bed must be free)."""
         household.occupants.add(child_id)
+        self.with_free_bed.refresh(household)
         self.household_of[child_id] = household.household_id
         self.log.record(self.env._now, child_id, "foster_bed_taken", detail="", value=household.household_id)
 
@@ -274,7 +289,7 @@ class FosteringService:
         """Seat a child of the starting stock: a matching household, else any free bed."""
         household = self.find(age_years, False)
         if household is None:
-            household = next((h for h in self.households.values() if h.free_beds() > 0), None)
+            household = self.with_free_bed.first()
         if household is None:
             return False
         self.take(child_id, household)
@@ -296,11 +311,13 @@ class FosteringService:
             household.resting += 1
             self.env.timeout(rest).callbacks.append(lambda _event: self._rested(household))
         else:
+            self.with_free_bed.refresh(household)
             self._offer_beds(household)
 
     def _rested(self, household: FosterHousehold) -> None:
         household.resting -= 1
         if household.household_id in self.households:
+            self.with_free_bed.refresh(household)
             self._offer_beds(household)
 
     # ------------------------------------------------------------------ step-down
@@ -308,7 +325,9 @@ class FosteringService:
         """Queue a child in residential care for the next suitable bed; the event gives the household."""
         event = self.env.event()
         self.step_down_queue[child_id] = (event, age_of, sibling_group, needs_point)
-        for household in list(self.households.values()):
+        # Only households with a free bed can place anyone (for the others ``_offer_beds`` tests
+        # one child, fails on beds and stops), so only they are offered, in approval order.
+        for household in list(self.with_free_bed.households):
             if self._offer_beds(household) and event.triggered:
                 break
         return event

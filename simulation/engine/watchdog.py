@@ -15,6 +15,9 @@ Covers
   * the process holds more than ``memory_ceiling_mb()`` of memory.
 - The message names the kind of record the replication wrote most in its last stretch and the
   parameters that drive it (``LIKELY_PARAMETERS``).
+- After each look it has the event log pack the records written since the last one into column
+  arrays (``EventLog.pack``): this is the engine's one call per block, and packing there keeps a
+  large authority's log at about a third of the memory at no cost per event.
 
 Assumptions
 -----------
@@ -127,7 +130,8 @@ class Watchdog:
         if held > self.memory_limit_mb:
             self._stop(f"{held:,.0f} MB of memory by day {day:,.1f} (at most "
                        f"{self.memory_limit_mb:,.0f} MB for one replication)")
-        self.records_before = len(self.log.fields)
+        self.log.pack()
+        self.records_before = len(self.log.fields)  # nothing left unpacked: the next stretch starts here
 
     def likely_parameter(self) -> str:
         """The parameters behind the records the replication wrote most since the last look

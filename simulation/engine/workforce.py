@@ -75,7 +75,9 @@ class SocialWorkTeam:
     def __init__(self, env: simpy.Environment, log: EventLog, name: str, last_worker: dict[int, int]):
         self.env, self.log, self.name = env, log, name
         self.last_worker = last_worker
-        self.workers: list[SocialWorker] = []
+        # The team's workers in order of joining, as a dict (values unused): a leaver is removed
+        # in O(1), where a list's ``remove`` scanned the team (quadratic in a large authority).
+        self.workers: dict[SocialWorker, None] = {}
         self.holder_of: dict[int, SocialWorker] = {}
         self.waiting: dict[int, simpy.Event | None] = {}
         self.rewaiting: dict[int, None] = {}  # lost their worker: served before new requests
@@ -201,7 +203,7 @@ class SocialWorkTeam:
                     event.succeed()
 
     def add_worker(self, worker: SocialWorker, serve: bool = True) -> None:
-        self.workers.append(worker)
+        self.workers[worker] = None
         self.fte += worker.fte
         self.joined += 1
         worker.order = self.joined
@@ -211,7 +213,7 @@ class SocialWorkTeam:
 
     def remove_worker(self, worker: SocialWorker, successor: SocialWorker | None = None) -> None:
         """Take a worker out; their children go to ``successor`` first, then anyone with room."""
-        self.workers.remove(worker)
+        del self.workers[worker]
         self.fte = max(self.fte - worker.fte, 0.0) if self.workers else 0.0
         children = sorted(worker.cases)
         worker.cases.clear()

@@ -80,15 +80,23 @@ class EventLog:
     134,000 tuples scattered over 12 MB to flatten them at the end cost about 9 ms a replication
     (2%); writing flat costs about 2 ms more during the run. ``rows()`` gives the records as
     tuples.
+
+    ``pack()`` moves the records written so far into column arrays (numbers as numpy arrays,
+    event names, states and details as codes): about 33 bytes a record where the flat list and
+    its number and string objects take about 120. The engine packs once
+    every ``watchdog.WATCH_EVERY`` events, so a 16 times larger authority's two million records
+    fit in a worker's memory; the frame is the same whether or when the log was packed.
     """
 
-    __slots__ = ("fields", "append")
+    __slots__ = ("fields", "append", "_packed")
 
     def __init__(self):
-        #: Every record's six fields, one record after another.
+        #: Every record's six fields, one record after another (since the last ``pack``).
         self.fields: list = []
         #: Append one complete record (a tuple of six fields) to ``fields``.
         self.append = self.fields.extend
+        #: Records packed by ``pack``, oldest first: one tuple of column arrays a pack.
+        self._packed: list[tuple[np.ndarray, ...]] = []
 
     def record(self, time_days: float, child_id: int, event: str, state: str = "",
                detail: str = "", value: float = 0.0) -> None:
@@ -96,12 +104,33 @@ class EventLog:
         self.append((time_days, child_id, event, state, detail, value))
 
     def __len__(self) -> int:
-        return len(self.fields) // len(COLUMNS)
+        return sum(len(columns[_TIME]) for columns in self._packed) + len(self.fields) // len(COLUMNS)
 
     def rows(self) -> list[tuple]:
         """The records so far, as ``(time, child, event, state, detail, value)`` tuples, in the
-        order they were written."""
-        return flat_rows(self.fields)
+        order they were written (a packed record's value comes back as a float)."""
+        packed = []
+        for times, children, codes, states, details, values in self._packed:
+            packed.extend(zip(times.tolist(), children.tolist(), [EVENTS[code] for code in codes.tolist()],
+                              _objects(states).tolist(), _objects(details).tolist(), values.tolist()))
+        return packed + flat_rows(self.fields)
+
+    def pack(self) -> None:
+        """Move the records written so far into column arrays (see the class notes)."""
+        if not self.fields:
+            return
+        columns = list(_columns(self.fields))
+        # State and detail as codes into their distinct strings: a detail made during the run
+        # (``team:kind:reason``) is one string object a record, scattered through the
+        # interpreter's memory; the packs keep one of each, so the rest are freed now and the
+        # memory they held can go back to the system at the end of the run.
+        for column in (_STATE, _DETAIL):
+            codes, distinct = pd.factorize(columns[column], use_na_sentinel=False)
+            columns[column] = (codes.astype(np.int32), distinct)
+        self._packed.append(tuple(columns))
+        # A new list, and its extend: callers look ``append`` up at each write, never keep it.
+        self.fields = []
+        self.append = self.fields.extend
 
     def to_frame(self, release: bool = False) -> pd.DataFrame:
         """The log as a DataFrame, ordered by time then by the order events happened.
@@ -109,52 +138,78 @@ class EventLog:
         ``release=True`` empties the log once the frame is built. The model does so at the end
         of a run: the frame then holds the only copy, and the fields are freed at once.
 
-        Columns are built one at a time (numpy for numbers, a categorical for event names), each
-        a slice of the flat fields, which is several times faster than ``DataFrame.from_records``
-        followed by a frame sort, and gives the same frame: ``event`` categorical over
-        ``EVENTS``, ``state`` and ``detail`` as objects, a stable time order.
+        Columns are built one at a time (numpy for numbers, a categorical for event names), from
+        the packs and a slice of the flat fields, which is several times faster than
+        ``DataFrame.from_records`` followed by a frame sort, and gives the same frame: ``event``
+        categorical over ``EVENTS``, ``state`` and ``detail`` as objects, a stable time order.
         """
-        flat = self.fields
-        width = len(COLUMNS)
-        if len(flat) % width:  # a record with a field missing or extra (every writer gives all six)
-            raise ValueError(f"event records must have {width} fields ({', '.join(COLUMNS)}); the "
-                             f"log holds {len(flat)} fields, not a multiple of {width}")
-        if not flat:
+        parts = self._packed + ([_columns(self.fields)] if self.fields else [])
+        if not parts:
             frame = pd.DataFrame.from_records([], columns=list(COLUMNS))
             frame["event"] = pd.Categorical(frame["event"], categories=EVENTS)
             return frame.astype({"state": object, "detail": object})
         if release:
-            # A new empty list (and its extend): the frame will hold the only copy. Callers look
+            # New empty lists (and extend): the frame will hold the only copy. Callers look
             # ``append`` up on the log at each write, never keep it.
-            self.fields = []
+            self.fields, self._packed = [], []
             self.append = self.fields.extend
-        count = len(flat) // width
-        try:
-            times = np.fromiter(flat[_TIME::width], dtype=float, count=count)
-            codes = np.fromiter(map(_EVENT_CODES.__getitem__, flat[_EVENT::width]), dtype=np.int8,
-                                count=count)
-        except (KeyError, ValueError, TypeError) as error:
-            # An event name the registry lacks, or a record of the wrong width that shifted
-            # every later record's fields (the total can still be a multiple of six).
-            found = f"{error} in the event column is not an event of eventlog.EVENTS" if isinstance(
-                error, KeyError) else f"a time is not a number ({error})"
-            raise ValueError(f"event log: {found}: an unregistered event, or a record without "
-                             f"exactly {width} fields ({', '.join(COLUMNS)})") from None
+        # Column by column, each part's arrays dropped once joined, and the frame built without
+        # a copy: a large authority's log is then about twice its packed size at the peak.
+        by_column = [list(arrays) for arrays in zip(*parts)]
+        del parts
+
+        def joined(column: int) -> np.ndarray:
+            arrays = [_objects(array) for array in by_column[column]]
+            whole = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+            by_column[column].clear()
+            return whole
+
+        times = joined(_TIME)
         order = np.argsort(times, kind="stable")  # stable: ties keep the order events happened
+        by_column[_TIME] = [times]
+        del times
+        data = {}
+        for column, name in enumerate(COLUMNS):
+            values = joined(column)[order]
+            if name == "event":
+                values = pd.Categorical.from_codes(values, categories=EVENTS)
+            elif name in ("state", "detail"):
+                # dtype=object said explicitly: pandas 3 would otherwise infer its string dtype.
+                values = pd.Series(values, dtype=object, copy=False)
+            data[name] = values
+        return pd.DataFrame(data, copy=False)
 
-        def objects(column: int) -> pd.Series:
-            # dtype=object said explicitly: pandas 3 would otherwise infer its string dtype.
-            return pd.Series(np.array(flat[column::width], dtype=object)[order], dtype=object)
 
-        frame = pd.DataFrame({
-            "time_days": times[order],
-            "child_id": np.fromiter(flat[_CHILD_ID::width], dtype=np.int64, count=count)[order],
-            "event": pd.Categorical.from_codes(codes[order], categories=EVENTS),
-            "state": objects(_STATE),
-            "detail": objects(_DETAIL),
-            "value": np.fromiter(flat[_VALUE::width], dtype=float, count=count)[order],
-        })
-        return frame
+def _objects(column) -> np.ndarray:
+    """A packed state or detail column, ``(codes, distinct strings)``, as an object array (any
+    other column as it is)."""
+    if isinstance(column, tuple):
+        codes, distinct = column
+        return distinct[codes]
+    return column
+
+
+def _columns(flat: list) -> tuple[np.ndarray, ...]:
+    """Flat record fields as column arrays in ``COLUMNS`` order (events as codes), unsorted."""
+    width = len(COLUMNS)
+    if len(flat) % width:  # a record with a field missing or extra (every writer gives all six)
+        raise ValueError(f"event records must have {width} fields ({', '.join(COLUMNS)}); the "
+                         f"log holds {len(flat)} fields, not a multiple of {width}")
+    count = len(flat) // width
+    try:
+        times = np.fromiter(flat[_TIME::width], dtype=float, count=count)
+        codes = np.fromiter(map(_EVENT_CODES.__getitem__, flat[_EVENT::width]), dtype=np.int8,
+                            count=count)
+    except (KeyError, ValueError, TypeError) as error:
+        # An event name the registry lacks, or a record of the wrong width that shifted
+        # every later record's fields (the total can still be a multiple of six).
+        found = f"{error} in the event column is not an event of eventlog.EVENTS" if isinstance(
+            error, KeyError) else f"a time is not a number ({error})"
+        raise ValueError(f"event log: {found}: an unregistered event, or a record without "
+                         f"exactly {width} fields ({', '.join(COLUMNS)})") from None
+    return (times, np.fromiter(flat[_CHILD_ID::width], dtype=np.int64, count=count), codes,
+            np.array(flat[_STATE::width], dtype=object), np.array(flat[_DETAIL::width], dtype=object),
+            np.fromiter(flat[_VALUE::width], dtype=float, count=count))
 
 
 def flat_rows(fields: list) -> list[tuple]:

@@ -92,6 +92,11 @@ if _offset > DRAWS_PER_EPISODE:  # slots in use
     raise RuntimeError(f"EPISODE_SLOTS needs {_offset} draws; raise DRAWS_PER_EPISODE (this reshuffles draws)")
 EPISODES_PER_CHILD = 3
 CHUNK_CHILDREN = 1024
+#: Chunks of episode draws kept at once (1.5 MB each). A Southend replication makes about 17, so
+#: it never lets one go; a 16 times larger authority makes about 210 (over 300 MB), so it keeps
+#: the newest (arrivals are numbered in time order) and reads a block of a chunk it let go
+#: straight from the chunk's generator (the same numbers; about 7,000 blocks a replication there).
+CHUNKS_KEPT = 32
 _UINT32_MAX = 2**32 - 1
 
 #: Per-child streams whose generators are seeded in bulk, a chunk of ``CHUNK_CHILDREN`` ids at a
@@ -128,7 +133,12 @@ class Streams:
         self.seed = int(seed)
         self.replication = int(replication)
         self._generators: dict[str, np.random.Generator] = {}
-        self._chunks: dict[int, np.ndarray] = {}
+        self._chunks: dict[int, memoryview] = {}
+        # Chunks dropped from ``_chunks`` to bound memory, and whether any has been: from then on
+        # a block is handed out as a copy of its draws, so it never keeps a whole chunk alive.
+        self._let_go: set[int] = set()
+        self._copying = False
+        self.chunks_kept = CHUNKS_KEPT
         # Bulk seeding (``child_generator``) needs the seed and replication as 32-bit words.
         self._bulk_ok = 0 <= self.seed <= _UINT32_MAX and 0 <= self.replication <= _UINT32_MAX
         self._pools: dict[str, np.ndarray] = {}
@@ -188,21 +198,43 @@ class Streams:
             rng = self.child_generator("child.episode_draws", child_id, episode)
             return EpisodeDraws(memoryview(rng.random(DRAWS_PER_EPISODE)), 0, self, child_id, episode)
         chunk, row = divmod(child_id, CHUNK_CHILDREN)
+        first = (row * EPISODES_PER_CHILD + episode) * DRAWS_PER_EPISODE
         values = self._chunks.get(chunk)
         if values is None:
+            if chunk in self._let_go:
+                return EpisodeDraws(self._block_from_generator(chunk, first), 0, self, child_id, episode)
             values = self._episode_chunk(chunk)
-        return EpisodeDraws(values, (row * EPISODES_PER_CHILD + episode) * DRAWS_PER_EPISODE,
-                            self, child_id, episode)
+        if self._copying:
+            copied = memoryview(values[first:first + DRAWS_PER_EPISODE].tobytes()).cast("d")
+            return EpisodeDraws(copied, 0, self, child_id, episode)
+        return EpisodeDraws(values, first, self, child_id, episode)
 
-    def _episode_chunk(self, chunk: int) -> memoryview:
+    def _episode_chunk(self, chunk: int, keep: bool = True) -> memoryview:
+        """The chunk's draws; kept in ``_chunks`` (letting the oldest go past ``chunks_kept``)."""
         rng = np.random.default_rng(self._sequence("child.episode_draws", chunk))
         block = rng.random((CHUNK_CHILDREN, EPISODES_PER_CHILD, DRAWS_PER_EPISODE))
         # A flat view of the chunk: indexing a memoryview of doubles gives a Python float
         # (the same value ``tolist`` would), so a block is an offset into the chunk and no
         # draw is copied until it is used.
         values = memoryview(block.reshape(-1))
-        self._chunks[chunk] = values
+        if keep:
+            self._chunks[chunk] = values
+            if len(self._chunks) > self.chunks_kept:
+                oldest = next(iter(self._chunks))
+                del self._chunks[oldest]
+                self._let_go.add(oldest)
+                self._copying = True
         return values
+
+    def _block_from_generator(self, chunk: int, first: int) -> memoryview:
+        """Draws ``first`` to ``first + DRAWS_PER_EPISODE`` of a chunk, without drawing the chunk.
+
+        ``Generator.random`` makes each double from one 64-bit output of PCG64, so advancing the
+        chunk's generator by ``first`` outputs lands on the block's first draw.
+        """
+        bits = np.random.PCG64(self._sequence("child.episode_draws", chunk))
+        bits.advance(first)
+        return memoryview(np.random.Generator(bits).random(DRAWS_PER_EPISODE))
 
     def first_episode_uniforms(self, child_ids: np.ndarray, purpose: str) -> np.ndarray:
         """The first draw for ``purpose`` in each child's first episode block, for many children.
@@ -219,7 +251,10 @@ class Streams:
         for chunk in np.unique(chunks).tolist():
             values = self._chunks.get(chunk)
             if values is None:
-                values = self._episode_chunk(chunk)
+                # Kept only while there is room: a large authority's arrivals span far more
+                # chunks than are kept, and keeping them all now would let go of the first
+                # ones before the run reached them.
+                values = self._episode_chunk(chunk, keep=len(self._chunks) < self.chunks_kept)
             here = chunks == chunk
             result[here] = np.frombuffer(values, dtype=float)[offsets[here]]
         return result

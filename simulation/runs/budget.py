@@ -14,6 +14,11 @@ Assumptions
   see ``cssim replications``).
 - Workers on this machine: at most the CPUs this process may use (at least 2): the model is
   CPU-bound, so more processes only add memory and switching. A running cluster's size is its own.
+- Scale (``--scale``, the authority's size in Southends): above 0 and at most 32. A 16x
+  authority (about 620,000 children, more than any English county: a regional commissioning
+  group) needs under 0.5 GB a replication; 32x (about 1.2 million children, a large English
+  region) about 0.9 GB. The scenario's plausibility bounds on counts (up to 50,000 children in
+  need) stop a little under 39x in any case.
 """
 
 from __future__ import annotations
@@ -29,6 +34,17 @@ MIN_YEARS = DAYS_PER_MONTH / DAYS_PER_YEAR  # one month of the model
 MAX_YEARS = 30.0
 MAX_REPLICATIONS = 10_000
 MAX_SEED = 2**63 - 1
+MAX_SCALE = 32.0
+
+
+def scale_problem(scale) -> str | None:
+    """What is wrong with ``scale`` (None when it is a usable size in Southends)."""
+    if isinstance(scale, bool) or not isinstance(scale, numbers.Real) or not math.isfinite(scale):
+        return f"a finite number of times Southend's size, got {scale!r}"
+    if not 0 < scale <= MAX_SCALE:
+        return (f"a number of times Southend's size above 0 and at most {MAX_SCALE:g} (e.g. 4 or "
+                f"16; 1 is Southend), got {scale:g}")
+    return None
 
 
 def max_local_workers() -> int:

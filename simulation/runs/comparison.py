@@ -87,10 +87,12 @@ def write_run_charts(comparison: Comparison, executor=None) -> None:
         chart_tasks.warn_charts_not_written(exc)
 
 
-def write_manifest(comparison: Comparison, files: list[str]) -> None:
-    """``comparison.json``: the scenarios (baseline first), seed, replications, options, files."""
+def write_manifest(comparison: Comparison, files: list[str], scale: float = 1.0) -> None:
+    """``comparison.json``: the scenarios (baseline first), seed, replications, options, files,
+    and the authority's size in Southends (``scale``)."""
     manifest = {
         "baseline": comparison.base.name,
+        "scale": scale,
         "scenarios": [scenario.name for scenario in comparison.scenarios],
         "seed": comparison.seed, "replications": comparison.replications, "years": comparison.years,
         "price_base": finance.PRICE_BASE_YEAR, "discount_rate": finance.GREEN_BOOK_RATE,
@@ -140,7 +142,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
             workers: int = 1, inflation_pct=2.0, savings_target_gbp: float | None = None,
             target_year: str | None = None, progress: bool = False, pack: bool = True,
             scheduler: str | None = None, executor=None, say=None,
-            target_terms: str = "real") -> Comparison:
+            target_terms: str = "real", scale: float = 1.0) -> Comparison:
     """Run scenarios with common random numbers and compare each with the first.
 
     Parameters
@@ -165,6 +167,9 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         ``scheduler`` are then not used. Results do not depend on it.
     say : callable, optional
         ``say(line)``: what each resumed scenario's folder reuses (``runner.run_experiments``).
+    scale : float
+        The size in Southends the scenarios were scaled to (``scale_scenario``, applied by the
+        caller to every one alike); recorded in every manifest and in ``comparison.json``.
 
     Returns
     -------
@@ -206,7 +211,7 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
             from simulation.reports.scrutiny_pack import write_pack
             files += write_pack(comparison, charts_on_pool=charts_on_pool)
             write_run_charts(comparison, executor)
-        write_manifest(comparison, files)
+        write_manifest(comparison, files, scale)
         finished["comparison"] = comparison
 
     results = runner.run_experiments(scenarios, replications=replications, seed=seed, years=years,
@@ -215,7 +220,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
                                      progress=progress, scheduler=scheduler, executor=executor,
                                      warm_up=chart_tasks.warm_up_pack if pack else None,
                                      then=finish_comparison,
-                                     each_finished=head_start.scenario_written, say=say)
+                                     each_finished=head_start.scenario_written, say=say,
+                                     scale=scale)
     comparison = finished["comparison"]
     comparison.problems = [f"{result.scenario_name}: {problem}" for result in results
                            for problem in result.problems]

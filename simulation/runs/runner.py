@@ -109,10 +109,11 @@ class _PlannedRun:
     started_at: str
     clock: float
     maker: dict
+    scale: float = 1.0
 
 
 def _plan_run(scenario, replications: int, seed: int, years: float, out_dir, resume: bool,
-              say: Callable[[str], None] | None = None) -> _PlannedRun:
+              say: Callable[[str], None] | None = None, scale: float = 1.0) -> _PlannedRun:
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock = time.perf_counter()
     out_dir = Path(out_dir)
@@ -130,7 +131,8 @@ def _plan_run(scenario, replications: int, seed: int, years: float, out_dir, res
         if say is not None:
             say(resuming.notice(found))
     todo = sorted(set(range(replications)) - set(done))
-    return _PlannedRun(scenario, out_dir, config, reps_dir, done, todo, started_at, clock, maker)
+    return _PlannedRun(scenario, out_dir, config, reps_dir, done, todo, started_at, clock, maker,
+                       scale)
 
 
 def _execute(executor, plans: list[_PlannedRun], seed, years, replicate, bar, finish,
@@ -178,8 +180,8 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
                    out_dir, resume: bool = False, progress: bool = True,
                    replicate: Callable = replicate_with_model, scheduler: str | None = None,
                    executor=None, warm_up: Callable | None = None,
-                   then: Callable | None = None, say: Callable[[str], None] | None = None
-                   ) -> RunSummary:
+                   then: Callable | None = None, say: Callable[[str], None] | None = None,
+                   scale: float = 1.0) -> RunSummary:
     """Run replications 0..R-1 of ``scenario`` and write a run folder meeting the contract.
 
     Parameters
@@ -219,6 +221,10 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     say : callable, optional
         ``say(line)`` is given one line on what a resumed run reuses and recomputes (the CLI
         prints it).
+    scale : float
+        The authority's size in Southends that ``scenario`` was made for
+        (``simulation.scenario.scale.scale_scenario``, which the caller applies); recorded in the
+        manifest as ``scale``.
 
     Returns
     -------
@@ -233,7 +239,7 @@ def run_experiment(scenario, *, replications: int, seed: int, years: float, work
     return run_experiments([scenario], replications=replications, seed=seed, years=years,
                            workers=workers, out_dirs=[out_dir], resume=resume, progress=progress,
                            replicate=replicate, scheduler=scheduler, executor=executor,
-                           warm_up=warm_up, then=then, say=say)[0]
+                           warm_up=warm_up, then=then, say=say, scale=scale)[0]
 
 
 def run_experiments(scenarios: list, *, replications: int, seed: int, years: float,
@@ -242,7 +248,8 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
                     scheduler: str | None = None, executor=None, warm_up: Callable | None = None,
                     then: Callable | None = None,
                     each_finished: Callable | None = None,
-                    say: Callable[[str], None] | None = None) -> list[RunSummary]:
+                    say: Callable[[str], None] | None = None,
+                    scale: float = 1.0) -> list[RunSummary]:
     """``run_experiment`` for several scenarios at once, sharing one executor (``compare``).
 
     Every folder is the one ``run_experiment`` would write for its scenario alone (byte for
@@ -253,13 +260,14 @@ def run_experiments(scenarios: list, *, replications: int, seed: int, years: flo
     ``then`` are as for ``run_experiment``. ``each_finished(executor, index)``, if given, is
     called in this process as soon as scenario ``index``'s folder is written, while the workers
     carry on with the other scenarios' replications (``compare`` reads each scenario's files
-    then). Returns the summaries in the order of ``scenarios``.
+    then). ``scale`` (the scenarios' size in Southends, as for ``run_experiment``) goes in
+    every manifest. Returns the summaries in the order of ``scenarios``.
     """
     replications, workers, seed, years = check_run(replications, workers, seed, years)
     if len(out_dirs) != len(scenarios):
         raise ValueError(f"{len(scenarios)} scenarios but {len(out_dirs)} output folders")
     resumes = [resume] * len(scenarios) if isinstance(resume, bool) else list(resume)
-    plans = [_plan_run(scenario, replications, seed, years, out_dir, again, say)
+    plans = [_plan_run(scenario, replications, seed, years, out_dir, again, say, scale)
              for scenario, out_dir, again in zip(scenarios, out_dirs, resumes)]
     summaries: list[RunSummary | None] = [None] * len(plans)
     todo = sum(len(plan.todo) for plan in plans)
@@ -327,6 +335,8 @@ def _finish_run(plan: _PlannedRun, replications: int, seed: int, years: float, w
     total_wall_seconds = time.perf_counter() - plan.clock
     manifest = {
         **plan.config,
+        # The authority's size in Southends (``--scale``); the scenario below is already scaled.
+        "scale": plan.scale,
         "scenario": scenario.model_dump(mode="json"),
         "replications": replications,
         "start_date": scenario.start_date.isoformat(),

@@ -1,19 +1,37 @@
 """A larger (or smaller) authority made from a scenario: ``scale_scenario(scenario, factor)``.
 
-Owns the list of parameters that grow with the size of an authority. The benchmark uses it to show
-that cost grows linearly with size (a Southend, a 4x and a 16x authority), so that a large county
-is known to fit on one machine; a user may also use it for a what-if about a bigger area.
+Owns the list of parameters that grow with the size of an authority, the one place the rule for
+each is given. ``cssim run/compare --scale K`` use it for a region (several authorities sharing
+placements and carers, K times Southend); the benchmark uses it to show that cost grows linearly
+with size (a Southend, a 4x and a 16x authority).
 
 Covers
 ------
-- Everything counted in children, families, staff or places is multiplied by ``factor``, all
-  together: the child population, arrival rates (referrals, early help requests, direct entries to
-  care), the starting stock (children in need, CP plans, children looked after, care leavers,
-  early help families, referrals in the stock year), case-holding staff and in-house fostering
-  households and enquiries.
-- Rates per child, probabilities, durations and caseload limits are left alone, so the scaled
-  authority behaves like Southend per child: rates per 10,000 and percentages are unchanged in
-  expectation, counts are ``factor`` times larger.
+- Everything counted in children, families, staff, carers or places is multiplied by ``factor``,
+  all together: the child population, arrival rates (referrals, early help requests, direct
+  entries to care), the starting stock (children in need, CP plans, children looked after, care
+  leavers, staying put, early help families, referrals in the stock year, special guardianship
+  allowances in payment), social workers (case-holding FTE, employed, agency and vacant FTE at
+  the start, cases held outside the teams, agency starts a month, newly qualified intake),
+  leaving-care personal advisers, early help places, in-house fostering households and
+  enquiries, the fostering team's FTE, and the levers' counts (extra posts, extra newly
+  qualified places).
+- Sums of money that are not per child, per household or per worker: fostering marketing, the
+  adoption services budget, the step-down programme, faster recruitment, and each intervention's
+  ``annual_cost_gbp`` (two coordinators for Southend are 2K coordinators for K Southends).
+  Spend per child (placement prices, fees and allowances, salaries, unit costs) is not scaled:
+  spend scales because the children do.
+- Rates per child, probabilities, durations, caseload limits, shares, multipliers and per-child
+  prices are left alone, so the scaled authority behaves like Southend per child: rates per
+  10,000 and percentages are unchanged in expectation, counts and spend are ``factor`` times
+  larger. The placement market (agency foster carers, children's homes, supported
+  accommodation) has no capacity in the model (a probability of finding a place within the
+  search wait), so there is no market count to scale.
+- Whole numbers: a scaled count keeps its fraction (``50 x 2.5 = 125``, ``8 x 1.5 = 12``,
+  ``92 x 0.5 = 46``); the engine makes whole numbers of them as it does of any scenario value:
+  the starting stock's children and households to the nearest whole number (``round``, half to
+  even), places and caseload slots down (``int``). ``factor`` 1 returns the scenario itself, so a
+  run at ``--scale 1`` is a plain run, byte for byte.
 
 Assumptions
 -----------
@@ -22,9 +40,10 @@ Assumptions
   published one. The scenario is re-validated, so a scaled scenario is as frozen and checked as
   a loaded one.
 - ``SCALED_FIELDS`` names every parameter that scales, as dotted paths into the scenario; ``*``
-  matches any key (the dates of published stocks). A path that does not resolve is an error, so a
-  renamed field cannot silently stop scaling. Branches that add counted parameters (social workers
-  by team, foster households, recruitment pipelines) add their paths here.
+  matches any key (the dates of published stocks, the names of interventions). A path that does
+  not resolve is an error, so a renamed field cannot silently stop scaling (a ``*`` over an empty
+  table, such as a scenario without interventions, matches nothing and is fine). Branches that
+  add counted parameters add their paths here.
 """
 
 from __future__ import annotations
@@ -52,6 +71,15 @@ SCALED_FIELDS: tuple[str, ...] = (
     "workforce.asye_intake_per_year",
     "fostering.initial_households",
     "fostering.enquiries_per_year",
+    "fostering.marketing_cost_per_year_gbp",
+    "placement_market.step_down_programme_cost_gbp_per_year",
+    "workforce_levers.extra_posts.fte",
+    "workforce_levers.asye_places.extra_per_year",
+    "workforce_levers.faster_recruitment.cost_gbp_per_year",
+    "finance.fostering_team_fte",
+    "finance.adoption_services_gbp_per_year",
+    "cost_base.sgo_cao_allowances_in_payment_at_start",
+    "interventions.items.*.annual_cost_gbp",
     "initial_stock.*.children_in_need",
     "initial_stock.*.referrals_in_year",
     "initial_stock.*.cp_plans_open",
@@ -87,7 +115,12 @@ def _scale_parameter(parameter: dict, factor: float, label: str) -> None:
 def _matches(node: dict, parts: list[str], label: str) -> list[tuple[dict, str]]:
     """(parent, key) pairs that ``parts`` points at inside ``node``."""
     head, rest = parts[0], parts[1:]
-    keys = [key for key in node if fnmatch.fnmatchcase(key, head)] if "*" in head else [head]
+    wildcard = "*" in head
+    keys = [key for key in node if fnmatch.fnmatchcase(key, head)] if wildcard else [head]
+    if wildcard and not keys:
+        if node:
+            raise ScaleError(f"scale path {label!r} matches nothing; update SCALED_FIELDS")
+        return []  # a table with nothing in it (no interventions): nothing to scale
     found = []
     for key in keys:
         if key not in node:
@@ -99,8 +132,6 @@ def _matches(node: dict, parts: list[str], label: str) -> list[tuple[dict, str]]
             found.extend(_matches(child, rest, label))
         else:
             found.append((node, key))
-    if not found:
-        raise ScaleError(f"scale path {label!r} matches nothing; update SCALED_FIELDS")
     return found
 
 
@@ -135,7 +166,8 @@ def scale_scenario(scenario, factor: float, fields: tuple[str, ...] = SCALED_FIE
     Returns
     -------
     Scenario
-        Same type as ``scenario``, named ``<name>_x<factor>``, re-validated.
+        Same type as ``scenario``, named ``<name>_x<factor>``, re-validated; ``scenario``
+        itself when ``factor`` is 1.
 
     Raises
     ------
@@ -144,6 +176,8 @@ def scale_scenario(scenario, factor: float, fields: tuple[str, ...] = SCALED_FIE
     """
     if not (isinstance(factor, (int, float)) and math.isfinite(factor) and factor > 0):
         raise ScaleError(f"scale factor must be a positive number, got {factor!r}")
+    if factor == 1:
+        return scenario
     data = scenario.model_dump(mode="json")
     for path in fields:
         for parent, key in _matches(data, path.split("."), path):
