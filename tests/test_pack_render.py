@@ -11,6 +11,7 @@ the browser tests are skipped with the reason when it is absent (``.ci/run`` ins
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def pack(tmp_path_factory):
     scenarios = [load_scenario(SCENARIOS / f"{name}.toml") for name in STANDARD_SCENARIOS]
     folder = tmp_path_factory.mktemp("pack") / "out"
     return compare(scenarios, replications=3, seed=20230401, years=2, out_dir=folder,
-                   savings_target_gbp=250_000.0, target_year="FY2025-26", workers=2)
+                   savings_target_gbp=250_000.0, target_year="FY2025-26", workers=2, pdf=True)
 
 
 def _lever_titles(pack, name):
@@ -113,7 +114,6 @@ def test_workbook_has_plain_headers_formats_filters_and_every_lever(pack):
 @needs_chromium
 def test_report_renders_without_clipping_code_names_or_nan_and_prints_to_pdf(pack, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
-    from simulation.reports.pdf import write_pdf
     with sync_api.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         try:
@@ -132,8 +132,10 @@ def test_report_renders_without_clipping_code_names_or_nan_and_prints_to_pdf(pac
                 page.close()
         finally:
             browser.close()
-    pdf = write_pdf(pack.folder / "report.html")
-    data = pdf.read_bytes()
+    assert pack.pdf_warning is None, pack.pdf_warning
+    listed = json.loads((pack.folder / "comparison.json").read_text(encoding="utf-8"))["files"]
+    assert "report.pdf" in listed, "the comparison's manifest lists every file it wrote"
+    data = (pack.folder / "report.pdf").read_bytes()
     assert data.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 5
 
 

@@ -88,6 +88,8 @@ class Comparison:
     finance: dict[str, dict] = field(repr=False)
     problems: list[str] = field(default_factory=list)
     target_terms: str = "real"
+    #: Why report.pdf was asked for and not printed (no Chromium, or it failed); else None.
+    pdf_warning: str | None = None
     uncertainty_split: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     drivers: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 

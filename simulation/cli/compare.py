@@ -36,9 +36,7 @@ from simulation.cli.run import say
 from simulation.cli.workfolder import WorkFolder
 from simulation.engine.model import horizon_days
 from simulation.records import contract
-from simulation.records.calendar import first_year_of, label_of
-from simulation.reports.html_report import REPORT_FILE
-from simulation.reports.pdf import PdfUnavailable, write_pdf
+from simulation.records.calendar import label_of
 from simulation.runs import runner
 from simulation.runs.comparison import compare
 from simulation.runs.executors import ExecutorError
@@ -143,18 +141,14 @@ def compare_command(scenario_paths, years, replications, seed, workers, out, sav
                                  out_dir=partial, workers=workers, inflation_pct=inflation_pct,
                                  savings_target_gbp=savings_target, target_year=target_year,
                                  progress=progress, scheduler=scheduler, say=say,
-                                 target_terms=target_terms, scale=scale)
+                                 target_terms=target_terms, scale=scale, pdf=pdf)
         except (runner.RunFolderError, ExecutorError, ValueError) as exc:
             raise CliFailure(one_line(exc)) from None
         except runner.ReplicationError as exc:
             raise replication_failure(exc, work) from None
-        pdf_written = False
-        if pdf and (partial / REPORT_FILE).is_file():
-            try:
-                write_pdf(partial / REPORT_FILE)
-                pdf_written = True
-            except PdfUnavailable as exc:
-                click.echo(f"cssim: warning: {exc}", err=True)
+        if comparison.pdf_warning:
+            click.echo(f"cssim: warning: {comparison.pdf_warning}", err=True)
+        pdf_written = pdf and comparison.pdf_warning is None
         work.finish()
     click.echo(f"Compared {len(names) - 1} scenario(s) with {names[0]}: {replications} paired "
                f"replication(s) of {years:g} years, seed {seed}. Money in 2023-24 prices; spend "

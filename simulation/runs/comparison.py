@@ -138,11 +138,24 @@ class _HeadStart:
             self.ok = False
 
 
+def _print_report(comparison: Comparison) -> list[str]:
+    """``report.pdf`` beside the report (its file name in a list), or none and the reason in
+    ``comparison.pdf_warning``."""
+    from simulation.reports.html_report import REPORT_FILE
+    from simulation.reports.pdf import PDF_FILE, PdfUnavailable, write_pdf
+    try:
+        write_pdf(comparison.folder / REPORT_FILE)
+    except PdfUnavailable as exc:
+        comparison.pdf_warning = str(exc)
+        return []
+    return [PDF_FILE]
+
+
 def compare(scenarios: list, *, replications: int, seed: int, years: float, out_dir,
             workers: int = 1, inflation_pct=2.0, savings_target_gbp: float | None = None,
             target_year: str | None = None, progress: bool = False, pack: bool = True,
             scheduler: str | None = None, executor=None, say=None,
-            target_terms: str = "real", scale: float = 1.0) -> Comparison:
+            target_terms: str = "real", scale: float = 1.0, pdf: bool = False) -> Comparison:
     """Run scenarios with common random numbers and compare each with the first.
 
     Parameters
@@ -159,6 +172,10 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
         One progress bar over all the scenarios' replications.
     pack : bool
         Also write the workbook, charts, HTML report and slides.
+    pdf : bool
+        With the pack, also print the report to ``report.pdf`` (headless Chromium), listed in
+        ``comparison.json`` like every other file; when it cannot be printed the rest is kept
+        and ``Comparison.pdf_warning`` says why.
     scheduler : str, optional
         Dask scheduler for the replications (as for ``cssim run --scheduler``).
     executor : optional
@@ -211,6 +228,8 @@ def compare(scenarios: list, *, replications: int, seed: int, years: float, out_
             from simulation.reports.scrutiny_pack import write_pack
             files += write_pack(comparison, charts_on_pool=charts_on_pool)
             write_run_charts(comparison, executor)
+            if pdf:
+                files += _print_report(comparison)
         write_manifest(comparison, files, scale)
         finished["comparison"] = comparison
 
