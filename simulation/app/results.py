@@ -132,9 +132,9 @@ def placement_share_frame(comparison, name: str) -> tuple[pd.DataFrame, pd.DataF
                                     "group": summary["group"], "low": summary[0.1],
                                     "median": summary[0.5], "high": summary[0.9]}))
     history = []
-    for group, measure in actuals.PLACEMENT_GROUP_MEASURES.items():
+    for group in actuals.PLACEMENT_GROUP_MEASURES:
         try:
-            found = actuals.measure_series(measure)
+            found = actuals.group_share_series(group)
         except (FileNotFoundError, KeyError):
             continue
         history.append(pd.DataFrame({"date": pd.to_datetime([actuals.year_end(y)

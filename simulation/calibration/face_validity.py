@@ -80,7 +80,8 @@ STOCK_ROWS = (
     Row("Children looked after", "cla", "count"),
     Row("Children looked after per 10,000", "cla_rate_per_10k", "rate", count_kpi="cla"),
     Row("Placement: foster care (% of CLA)", "placement_foster", "pct", placement_group="foster"),
-    Row("Placement: secure units and children's homes (%)", "placement_residential", "pct",
+    Row("Placement: secure units, children's homes and other residential settings (%)",
+        "placement_residential", "pct",
         placement_group="residential"),
     Row("Placement: independent and semi-independent living (%)", "placement_supported", "pct",
         placement_group="supported"),
@@ -118,8 +119,7 @@ REASONS: dict[tuple[str, str], str] = {
 # ----------------------------------------------------------------------------- published side
 def _published_series(row: Row) -> pd.Series:
     if row.placement_group is not None:
-        measure = actuals.PLACEMENT_GROUP_MEASURES[row.placement_group]
-        return actuals.measure_series(measure)
+        return actuals.group_share_series(row.placement_group)
     return actuals.series(row.kpi)
 
 

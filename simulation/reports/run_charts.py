@@ -62,7 +62,7 @@ PLACEMENT_STYLE = (
     ("foster_inhouse", "#1f4e79", "Foster care: in-house"),
     ("foster_ifa", "#4f81bd", "Foster care: agency (IFA)"),
     ("foster_kinship", "#9dc3e6", "Foster care: family and friends"),
-    ("residential", "#c0504d", "Secure units and children's homes"),
+    ("residential", "#c0504d", "Secure units, children's homes and other residential"),
     ("supported", "#f2a541", "Independent and semi-independent living"),
     ("with_parents", "#8064a2", "Placed with parents"),
     ("placed_for_adoption", "#4bacc6", "Placed for adoption"),
