@@ -37,6 +37,7 @@ from typing import Any
 from simulation.app.units import label_of, nice_step, unit_of
 from simulation.runs.comparison import STANDARD_SCENARIOS
 from simulation.scenario.interventions import InterventionItem
+from simulation.scenario.describe import lookup
 from simulation.scenario.loading import resolve_tables
 
 #: The first line of a scenario file written by the page (``building.scenario_text``).
@@ -135,15 +136,6 @@ def fmt(value) -> str:
     return f"{value:,}" if isinstance(value, int) else f"{value:g}"
 
 
-def _get(tables: dict, path: str):
-    node = tables
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _parameter_paths(tables: dict, prefix: str = "") -> dict[str, dict]:
     """Every parameter table (a table with a ``value``) by dotted path, items left out."""
     found = {}
@@ -203,9 +195,9 @@ class Catalogue:
 
     def _evidence(self, path: str) -> tuple[dict, str]:
         """The first file proposing a change to parameter ``path``, else the baseline."""
-        base = _get(self.baseline, path)
+        base = lookup(self.baseline, path)
         for file, tables in self._files:
-            table = _get(tables, path)
+            table = lookup(tables, path)
             if isinstance(table, dict) and table != base:
                 return table, _relative(file, self.root)
         return base, _relative(self.baseline_path, self.root)
@@ -214,7 +206,7 @@ class Catalogue:
     def _items(self) -> list[Lever]:
         found: dict[str, tuple[dict, Path]] = {}
         for file, tables in self._files:
-            for name, item in (_get(tables, "interventions.items") or {}).items():
+            for name, item in (lookup(tables, "interventions.items") or {}).items():
                 found.setdefault(name, (item, file))
         levers = []
         phase_low, phase_high = _field_bounds(InterventionItem, "phase_in_months")
@@ -261,7 +253,7 @@ class Catalogue:
                        cast(baseline), cast(value), table, where)
 
     def _parameter(self, path: str) -> Setting:
-        base = _get(self.baseline, path)
+        base = lookup(self.baseline, path)
         table, where = self._evidence(path)
         name = path.rsplit(".", 1)[-1]
         if isinstance(base["value"], dt.date):
@@ -286,13 +278,13 @@ class Catalogue:
             if tables.get("name") not in self.presets:
                 continue
             for path, table in _parameter_paths(tables).items():
-                if (path not in covered and table != _get(self.baseline, path)
+                if (path not in covered and table != lookup(self.baseline, path)
                         and not any(path.startswith(f"{skip}.") for skip in NOT_LEVERS)):
                     covered.add(path)
                     specs.append((path, label_of(path), GROUPS[-1], (path,)))
         levers = []
         for key, label, group, paths in specs:
-            present = [path for path in paths if _get(self.baseline, path) is not None]
+            present = [path for path in paths if lookup(self.baseline, path) is not None]
             if not present:
                 continue
             settings = tuple(self._parameter(path) for path in present)
@@ -303,7 +295,7 @@ class Catalogue:
 
     def baseline_value(self, path: str):
         """The baseline's value of parameter ``path`` (None when it has none)."""
-        table = _get(self.baseline, path)
+        table = lookup(self.baseline, path)
         return table.get("value") if isinstance(table, dict) else None
 
     # --- control values ------------------------------------------------------------------------
@@ -328,7 +320,7 @@ class Catalogue:
         values, missed = self.defaults(), []
         settings = self.settings()
         items = {lever.key: lever for lever in self.levers if lever.kind == "item"}
-        for name, item in (_get(tables, "interventions.items") or {}).items():
+        for name, item in (lookup(tables, "interventions.items") or {}).items():
             if name not in items:
                 missed.append(f"intervention {name}")
                 continue
@@ -340,7 +332,7 @@ class Catalogue:
                 else:
                     missed.append(key.split(":", 1)[1])
         for param, table in _parameter_paths(tables).items():
-            if table == _get(self.baseline, param):
+            if table == lookup(self.baseline, param):
                 continue
             key = f"param:{param}"
             if key in settings:

@@ -136,10 +136,12 @@ def changed_parameters(scenario, baseline) -> set[str]:
 
 
 # --- evidence ------------------------------------------------------------------------------------
-def _lookup(data: dict, path: str):
+def lookup(data: dict, path: str):
+    """The node at dotted ``path`` in a scenario's tables, or None where there is none; a
+    lever's target after ``.levers.`` is one key (it is itself a dotted name)."""
     if ".levers." in path:  # a lever's target is itself a dotted name
         head, target = path.split(".levers.", 1)
-        levers = (_lookup(data, head) or {}).get("levers") or {}
+        levers = (lookup(data, head) or {}).get("levers") or {}
         return levers.get(target)
     node = data
     for part in path.split("."):
@@ -174,7 +176,7 @@ class _Evidence:
         found = _AS_FILE.match(text)
         if found and depth < 4:
             other = self._file(found.group(1))
-            table = _lookup(other, path) if other else None
+            table = lookup(other, path) if other else None
             if _is_parameter(table) and table is not node:
                 deeper = self.of(table, path, depth + 1)
                 rest = found.group(2).strip(" ()")
@@ -225,14 +227,14 @@ class _Describer:
         self.effects = {name for name, _ in effects}
 
     def value(self, path: str):
-        return _value(_lookup(self.data, path))
+        return _value(lookup(self.data, path))
 
     def setting(self, path: str, table=None) -> Setting:
-        table = _lookup(self.data, path) if table is None else table
+        table = lookup(self.data, path) if table is None else table
         name = path.rsplit(".", 1)[-1]
         if ".levers." in path:
             name = "multiplier"
-        base = _lookup(self.base, path)
+        base = lookup(self.base, path)
         return Setting(path, label_of(path) if ".levers." not in path else
                        TARGET_WORDS.get(path.split(".levers.", 1)[1], path).capitalize(),
                        format_value(name, _value(table)),
@@ -393,5 +395,5 @@ def unstated(description: Description, scenario, baseline) -> set[str]:
             if path not in stated and not any(path.startswith(f"{key}.") for key in stated)}
 
 
-__all__ = ["Description", "Lever", "Setting", "changed_parameters", "describe",
+__all__ = ["Description", "Lever", "Setting", "changed_parameters", "describe", "lookup",
            "title_of", "unstated"]
