@@ -45,7 +45,9 @@ def test_inflation_round_trip_and_base_year():
     ([-100, 30, 40, 50], "FY2026-27"),   # cumulative -100, -70, -30, +20
     ([-100, 10, 10, 10], None),          # never recovers within the horizon
     ([50, -100, 60, 0], "FY2025-26"),    # +50, -50, +10, +10: the later dip counts
-    ([0, 10, 10, 10], "FY2023-24"),      # never below zero
+    ([5, 10, 10, 10], "FY2023-24"),      # never below zero
+    ([0, 0, 10, 10], "FY2025-26"),       # the scheme starts in the third year and pays at once
+    ([0, 0, 0, 0], "FY2023-24"),         # nothing changes: nothing to pay back
 ])
 def test_payback_year(flows, expected):
     """The payback year is the first from which cumulative net savings stay >= 0."""

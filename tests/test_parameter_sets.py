@@ -10,6 +10,7 @@ ranges or table sums; and the chance/parameter split being exact where it can be
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -184,12 +185,17 @@ def test_write_back_keeps_every_fitted_entry_of_one_table(tmp_path):
     baseline = folder / "baseline.toml"
     values = {f"care.exit_mean_days_by_entry_age.{band}": days
               for band, days in (("0-4", 1059.5), ("5-9", 2934.6), ("10-15", 3712.0))}
+    before = tomllib.loads(baseline.read_text(encoding="utf-8"))["care"]["exit_mean_days_by_entry_age"]["value"]
     point = plausible_sets.rounded(baseline, values)
     parameter_sets.write_sets_file(tmp_path / "sets.csv", point, pd.DataFrame([point]))
     plausible_sets.write_back(baseline, point, sets_file=tmp_path / "sets.csv", note="test")
-    table = load_scenario(baseline).care.exit_mean_days_by_entry_age.value
+    fitted = load_scenario(baseline).care.exit_mean_days_by_entry_age
+    table = fitted.value
     assert {band: table[band] for band in ("0-4", "5-9", "10-15")} == \
         {"0-4": 1059.5, "5-9": 2934.6, "10-15": 3712.0}, table
+    # The source says what each fitted entry was before, not only the last one written.
+    listed = ", ".join(f"{band} = {before[band]:g}" for band in ("0-4", "5-9", "10-15"))
+    assert f"Before: {listed}." in fitted.source, fitted.source
 
 
 def test_the_parameter_share_is_zero_when_every_set_is_the_point(tmp_path):

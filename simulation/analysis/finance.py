@@ -138,15 +138,22 @@ def payback_year(labels, net_flows) -> str | None:
     """First year from which cumulative net savings stay at or above zero to the end.
 
     ``None`` when cumulative net savings end below zero (no payback within the horizon).
-    Undiscounted, as finance officers usually quote it; ``docs/finance.md`` says so.
+    Years before the scenario first moves any money (a lever that starts in a later year) are
+    not counted: a scheme that starts in April 2025 and saves more than it costs from then pays
+    back in 2025-26, not in the run's first year. Undiscounted, as finance officers usually
+    quote it; ``docs/finance.md`` says so.
     """
     order = np.argsort([first_year_of(label) for label in labels])
     ordered = [list(labels)[i] for i in order]
-    cumulative = np.cumsum(np.asarray(net_flows, dtype=float)[order])
+    flows = np.asarray(net_flows, dtype=float)[order]
+    cumulative = np.cumsum(flows)
     if not len(cumulative) or cumulative[-1] < 0:
         return None
     below = np.flatnonzero(cumulative < 0)
-    return ordered[0] if not len(below) else ordered[below[-1] + 1]
+    if len(below):
+        return ordered[below[-1] + 1]
+    moved = np.flatnonzero(flows != 0)
+    return ordered[moved[0]] if len(moved) else ordered[0]
 
 
 # --- savings against a baseline -------------------------------------------------------------

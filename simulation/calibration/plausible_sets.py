@@ -142,6 +142,7 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
     when = (today or dt.date.today()).isoformat()
     plain = document.unwrap()  # kept in step with the document: two entries of one table build up
     original = document.unwrap()  # for the "Before:" of each value
+    befores: dict[str, list[str]] = {}  # by table: every fitted entry's value before the fit
     for name, value in rounded(path, values).items():
         try:
             node, key = parameter_sets._locate(plain, name)
@@ -168,7 +169,10 @@ def write_back(scenario_path: Path, values: dict[str, float], *, sets_file: Path
                 table["value"][entry] = number
             node["value"] = entries
         prior = _prior_text(node)
-        shown = f"{name.rsplit('.', 1)[1]} = {before:g}" if key else f"{before:g}"
+        # A table with several fitted entries lists each one's value before (one source each).
+        shown_so_far = befores.setdefault(name.rsplit(".", 1)[0] if key else name, [])
+        shown_so_far.append(f"{key} = {before:g}" if key else f"{before:g}")
+        shown = ", ".join(shown_so_far)
         if "assumption" in table:
             del table["assumption"]
         table["source"] = (f"calibration: fitted by `cssim calibrate --fit` on {when} within the "
