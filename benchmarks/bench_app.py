@@ -36,6 +36,10 @@ from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# The code beside this script first: the virtualenv's editable install points at one checkout,
+# so a benchmark run from another worktree would otherwise measure that checkout's code (spawned
+# workers inherit this path).
+sys.path.insert(0, str(REPO))
 
 
 def worker_times(repeats: int, years: float, first: int, workers: int, seed: int) -> list[float]:

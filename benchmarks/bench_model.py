@@ -39,6 +39,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
+# The code beside this script first: the virtualenv's editable install points at one checkout,
+# so a benchmark run from another worktree would otherwise measure that checkout's code (spawned
+# workers inherit this path).
+sys.path.insert(0, str(REPO))
 BASELINE = REPO / "scenarios" / "baseline.toml"
 
 #: The issue's targets (on a 2-core machine): name -> (limit, unit).

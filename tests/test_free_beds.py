@@ -10,11 +10,11 @@ none of its own) or from the service's own retention clock as time passes.
 """
 
 import pytest
-import simpy
 from conftest import BASELINE_PATH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulation.engine.event_queue import CareEnvironment
 from simulation.engine.fostering import HOUSEHOLD_ID_BASE, FosteringService
 from simulation.records.eventlog import EventLog
 from simulation.records.streams import Streams
@@ -56,7 +56,7 @@ def check_index(service: FosteringService) -> None:
 @given(initial=st.integers(0, 30), rest_days=st.sampled_from([0.0, 14.0]),
        horizon=st.sampled_from([0.0, 2_000.0]), operations=st.lists(_operation, max_size=120))
 def test_index_finds_the_household_the_full_walk_finds(initial, rest_days, horizon, operations):
-    env = simpy.Environment()
+    env = CareEnvironment()
     params = FOSTERING.model_copy(update={
         "initial_households": FOSTERING.initial_households.model_copy(update={"value": initial}),
         "break_after_placement_days": FOSTERING.break_after_placement_days.model_copy(

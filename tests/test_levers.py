@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import simpy
 
 from simulation.engine.capacity import EarlyHelpPlaces
+from simulation.engine.event_queue import CareEnvironment
 from simulation.engine.levers import EXTRA_ARRIVAL_INDEX_OFFSET, lever_arrivals
 from simulation.kpis.intervention_spend import add_intervention_spend
 from simulation.kpis.metrics import KpiBuilder
@@ -85,7 +85,7 @@ def test_multiplier_above_one_adds_arrivals_and_keeps_every_baseline_one():
 @pytest.mark.unit
 def test_more_places_admit_waiting_families_at_once():
     """Resizing from 1 to 3 places seats the two families waiting, first come first served."""
-    env = simpy.Environment()
+    env = CareEnvironment()
     places = EarlyHelpPlaces(env, 1)
     started = []
     assert places.request(1, lambda: started.append(1)), "the first family should take the free place"

@@ -289,13 +289,12 @@ def test_the_watchdog_stops_a_runaway_replication_naming_the_likely_parameter(
 @pytest.mark.unit
 def test_the_watchdog_names_a_silent_loop(monkeypatch):
     """Events that write nothing (a wait repeated) point at the waits, not at a record."""
-    import simpy
-
     from simulation.engine import watchdog
+    from simulation.engine.event_queue import CareEnvironment
     from simulation.engine.schedule import run_until
     from simulation.records.eventlog import EventLog
 
-    env, log = simpy.Environment(), EventLog()
+    env, log = CareEnvironment(), EventLog()
 
     def zeno():
         while True:

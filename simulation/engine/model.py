@@ -27,11 +27,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import simpy
 
 from simulation.engine.capacity import CaseloadTeam, EarlyHelpPlaces
 from simulation.engine.distributions import age_sampler
 from simulation.engine.entities import Child
+from simulation.engine.event_queue import CareEnvironment
 from simulation.engine.fostering import FosteringService
 from simulation.engine.initial_stock import seed_initial_stock
 from simulation.engine.levers import capacity_steps, lever_arrivals
@@ -134,7 +134,7 @@ class CareSystemModel:
         self.scenario = scenario
         self.replication = replication
         self.horizon = horizon_days(scenario.start_date, years)
-        self.env = simpy.Environment()
+        self.env = CareEnvironment()
         self.log = EventLog()
         self.streams = Streams(seed, replication)
         cap = scenario.capacity
@@ -247,9 +247,9 @@ class CareSystemModel:
         # reference counting free most of it at once; the run is over, nothing will step again.
         # A pending event's callbacks go too: a waiting process and the event it waits for refer
         # to each other (``_target``, ``_resume``), one more cycle per open care episode.
-        for _, _, _, pending in self.env._queue:  # noqa: SLF001
+        for _, _, _, pending in self.env.pending():
             pending.callbacks = None
-        self.env._queue.clear()  # noqa: SLF001
+        self.env.clear()
         return int(event_count)
 
     def dismantle(self) -> None:

@@ -20,6 +20,9 @@ decision a plain call, which halves the engine's work per stage (see docs/perfor
 pass"). Processes remain where a child waits for the first of several things (a care episode:
 breakdown, retry, step-down, carers leaving, exit).
 
+Every function here takes the engine's ``event_queue.CareEnvironment`` (its queue is in two
+levels, today's heap and day buckets; a plain ``simpy.Environment`` has no buckets).
+
 Simultaneous events keep simpy's order: ``Timeout`` and ``soon`` schedule like the events they
 replace (a timeout, a process's start), so a replication's event log is unchanged.
 
@@ -39,6 +42,7 @@ from typing import Callable
 import numpy as np
 from simpy.events import NORMAL, URGENT, Event, Timeout
 
+from simulation.engine.event_queue import push
 from simulation.engine.watchdog import WATCH_EVERY
 
 _new_event = object.__new__
@@ -58,7 +62,12 @@ def _timeout(env, delay: float, value, callback: Callable) -> None:
     event._value = value  # noqa: SLF001 (as Timeout.__init__)
     event._delay = delay  # noqa: SLF001
     event._ok = True  # noqa: SLF001
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))  # noqa: SLF001
+    # ``event_queue.push`` written in place (one Python call fewer on every timeout).
+    time = env._now + delay  # noqa: SLF001
+    if time < env._edge:  # noqa: SLF001
+        heappush(env._queue, (time, NORMAL, next(env._eid), event))  # noqa: SLF001
+    else:
+        env._park((time, NORMAL, next(env._eid), event))  # noqa: SLF001
 
 
 def _call(event: Timeout) -> None:
@@ -105,7 +114,7 @@ def at(env, day: float, then: Callable[[], None]) -> None:
     event = Event(env)
     event._ok, event._value = True, None  # noqa: SLF001 (triggered, as a Timeout is)
     event.callbacks.append(lambda _event: then())
-    heappush(env._queue, (day, NORMAL, next(env._eid), event))  # noqa: SLF001
+    push(env, (day, NORMAL, next(env._eid), event))  # noqa: SLF001
 
 
 def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
@@ -155,7 +164,10 @@ def run_until(env, day: float, watch: Callable[[], None] | None = None,
             try:
                 env._now, _, _, event = heappop(queue)  # noqa: SLF001
             except IndexError:
-                raise RuntimeError(f"no scheduled events left before day {day}") from None
+                # Today's heap has run dry: the next day's bucket becomes the heap.
+                if not env.refill():
+                    raise RuntimeError(f"no scheduled events left before day {day}") from None
+                env._now, _, _, event = heappop(queue)  # noqa: SLF001
             if event is stop:
                 # As simpy when its ``until`` event stops a run: the event goes back on the
                 # queue (priority -1), where a later run would resume. That takes an event id
