@@ -134,10 +134,10 @@ class Streams:
         self.replication = int(replication)
         self._generators: dict[str, np.random.Generator] = {}
         self._chunks: dict[int, memoryview] = {}
-        # Chunks dropped from ``_chunks`` to bound memory, and whether any has been: from then on
-        # a block is handed out as a copy of its draws, so it never keeps a whole chunk alive.
-        self._let_go: set[int] = set()
-        self._copying = False
+        # Chunks dropped from ``_chunks`` to bound memory (with their generators' first states),
+        # and whether any has been: from then on a block is handed out as a copy of its draws.
+        self._let_go: dict[int, dict] = {}
+        self._copying, self._regenerator = False, None
         self.chunks_kept = CHUNKS_KEPT
         # Bulk seeding (``child_generator``) needs the seed and replication as 32-bit words.
         self._bulk_ok = 0 <= self.seed <= _UINT32_MAX and 0 <= self.replication <= _UINT32_MAX
@@ -222,7 +222,7 @@ class Streams:
             if len(self._chunks) > self.chunks_kept:
                 oldest = next(iter(self._chunks))
                 del self._chunks[oldest]
-                self._let_go.add(oldest)
+                self._let_go[oldest] = np.random.PCG64(self._sequence("child.episode_draws", oldest)).state
                 self._copying = True
         return values
 
@@ -230,11 +230,14 @@ class Streams:
         """Draws ``first`` to ``first + DRAWS_PER_EPISODE`` of a chunk, without drawing the chunk.
 
         ``Generator.random`` makes each double from one 64-bit output of PCG64, so advancing the
-        chunk's generator by ``first`` outputs lands on the block's first draw.
+        chunk's generator by ``first`` outputs lands on the block's first draw. One generator,
+        set to the chunk's saved first state (seeding one a block cost 16x about 2%).
         """
-        bits = np.random.PCG64(self._sequence("child.episode_draws", chunk))
-        bits.advance(first)
-        return memoryview(np.random.Generator(bits).random(DRAWS_PER_EPISODE))
+        if self._regenerator is None:
+            self._regenerator = np.random.Generator(np.random.PCG64(0))
+        self._regenerator.bit_generator.state = self._let_go[chunk]
+        self._regenerator.bit_generator.advance(first)
+        return memoryview(self._regenerator.random(DRAWS_PER_EPISODE))
 
     def first_episode_uniforms(self, child_ids: np.ndarray, purpose: str) -> np.ndarray:
         """The first draw for ``purpose`` in each child's first episode block, for many children.
