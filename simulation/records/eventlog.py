@@ -84,8 +84,9 @@ class EventLog:
     ``pack()`` moves the records written so far into column arrays (numbers as numpy arrays,
     event names as codes, states and details as object arrays of the strings the model wrote):
     about 41 bytes a record where the flat list and its number objects take about 120. The
-    engine packs once every ``watchdog.WATCH_EVERY`` events, so a 16 times larger authority's two million records
-    fit in a worker's memory; the frame is the same whether or when the log was packed.
+    engine packs once every ``watchdog.WATCH_EVERY`` events, so a 16 times larger authority's
+    two million records fit in a worker's memory; the frame is the same whether or when the log
+    was packed.
     """
 
     __slots__ = ("fields", "append", "_packed")
