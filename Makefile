@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: setup run test app bench bench-app bench-scale calibrate clean
+.PHONY: setup run test app bench bench-app bench-scale bench-cache calibrate clean
 
 setup: $(STAMP)
 
@@ -50,6 +50,10 @@ bench-app: setup
 
 bench-scale: setup
 	$(BIN)/python benchmarks/bench_scale.py
+
+# Instructions and cache misses per event at 1x and 16x (needs valgrind; about 10 minutes).
+bench-cache: setup
+	$(BIN)/python benchmarks/cache_scale.py
 
 clean:
 	rm -rf $(VENV) outputs/*/

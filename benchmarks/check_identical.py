@@ -1,6 +1,6 @@
 """Hash the event log and KPI frames of replications (to check a hot-path change changes nothing).
 
-Usage: python benchmarks/check_identical.py [--replications 2] [--years 5] [--out FILE]
+Usage: python benchmarks/check_identical.py [--replications 2] [--years 5] [--scale K]
 Prints one line per replication: sha256 of hash_pandas_object(events), of monthly and annual KPIs.
 ``--without EVENT`` hashes the event log without that event's records (repeatable), for a change
 that drops only redundant records of it: run it on both trees and diff. ``--canonical`` hashes the
@@ -15,6 +15,7 @@ import pandas as pd
 from simulation.engine.model import run_replication
 from simulation.kpis.metrics import replication_kpis
 from simulation.scenario.loading import load_scenario
+from simulation.scenario.scale import scale_scenario
 
 
 def digest(frame: pd.DataFrame) -> str:
@@ -29,8 +30,11 @@ def main() -> None:
     parser.add_argument("--scenario", default="scenarios/baseline.toml")
     parser.add_argument("--without", action="append", default=[])
     parser.add_argument("--canonical", action="store_true")
+    parser.add_argument("--scale", type=float, default=1.0, help="an authority K times Southend")
     args = parser.parse_args()
     scenario = load_scenario(args.scenario)
+    if args.scale != 1:
+        scenario = scale_scenario(scenario, args.scale)
     for rep in range(args.replications):
         result = run_replication(scenario, 1, rep, args.years)
         monthly, annual = replication_kpis(result, scenario, args.years)

@@ -98,7 +98,10 @@ def give_back_freed_memory() -> None:
     above the run's own (560 MB where the run needed 460). Trimming then costs a few
     milliseconds and lowers that peak to the run's.
     """
-    gc.collect()  # the cycles the run left (the collector was paused): about 30 MB at 16x
+    # The cycles the run left, about 23,000 objects at 16x. The youngest generation holds every
+    # object the run made (the collector was paused), so collecting it alone finds them all
+    # without walking the imports' 76,000 objects in the oldest (50-75 ms against 78-88).
+    gc.collect(0)
     try:
         import ctypes
 

@@ -2,8 +2,8 @@
 
 Covers
 ------
-* ``after(env, days, then, *args)``: call ``then(*args)`` ``days`` from now. One ``Timeout``
-  with the call appended as its callback.
+* ``after(env, days, then, *args)``: call ``then(*args)`` ``days`` from now. One timer event
+  (``_Timer``) carrying the call.
 * ``soon(env, then, *args)``: call ``then(*args)`` at the current time, before the ordinary
   events already due now, exactly when a process started now would run its first step. The
   starting stock uses it so that its children start in the order they were created, after the
@@ -23,14 +23,15 @@ breakdown, retry, step-down, carers leaving, exit).
 Every function here takes the engine's ``event_queue.CareEnvironment`` (its queue is in two
 levels, today's heap and day buckets; a plain ``simpy.Environment`` has no buckets).
 
-Simultaneous events keep simpy's order: ``Timeout`` and ``soon`` schedule like the events they
-replace (a timeout, a process's start), so a replication's event log is unchanged.
+Simultaneous events keep simpy's order: timers and ``soon`` schedule like the events they
+replace (a ``Timeout``, a process's start), so a replication's event log is unchanged.
 
-The timeouts of ``after`` and ``arrivals`` are built by ``_timeout``, which does what simpy's
-``Timeout.__init__`` does (simpy is pinned, 4.1.2) without calling it: creating an instance of a
-class with a Python ``__init__`` enters the interpreter afresh from C, about 700 machine
-instructions in Python 3.11, on each of about 40,000 timeouts a replication. A call from Python
-to a Python function, such as ``_timeout`` itself, is much cheaper.
+The timers of ``after`` and ``arrivals`` are built by ``_timeout``: not simpy's ``Timeout``
+(creating an instance of a class with a Python ``__init__`` enters the interpreter afresh from C,
+about 700 machine instructions in Python 3.11, on each of about 28,000 timeouts a replication),
+and since issue 22 not a simpy event at all, but a slotted object with what the engine's loop
+reads of an event (see ``_Timer``). simpy is pinned (4.1.2): its ``step`` reads the same two
+attributes.
 """
 
 from __future__ import annotations
@@ -40,50 +41,72 @@ from itertools import repeat
 from typing import Callable
 
 import numpy as np
-from simpy.events import NORMAL, URGENT, Event, Timeout
+from simpy.events import NORMAL, URGENT, Event
 
 from simulation.engine.event_queue import push
 from simulation.engine.watchdog import WATCH_EVERY
 
-_new_event = object.__new__
+class _Timer:
+    """A timeout that makes one call: every event of ``after`` and ``arrivals``.
+
+    What the engine's loop (``run_until``, simpy's ``step``) reads of an event, ``callbacks``
+    and ``_ok``, and the call's own ``_value`` and ``args``, in one slotted object. A simpy
+    ``Timeout`` with its callback took five blocks of memory (the event, its attribute values,
+    the callbacks list and that list's items, the call's tuple); this takes one, and every timer
+    of a kind shares its ``callbacks`` tuple. About three timers in four of a replication's
+    events are these: at region size, where an event's objects have left the CPU's caches by
+    the time it fires, each block is a trip to main memory (docs/performance.md, "A region").
+    Nothing yields these timers or adds callbacks to them: a process waits on simpy's own.
+    """
+
+    __slots__ = ("callbacks", "_value", "args")
+    #: Triggered and successful from the start, as a ``Timeout`` is.
+    _ok = True
+
+    def __repr__(self) -> str:
+        return f"<_Timer {self._value!r}{self.args!r}>"
 
 
-def _timeout(env, delay: float, value, callback: Callable) -> None:
-    """``Timeout(env, delay, value).callbacks.append(callback)``, without ``Timeout.__init__``.
+_new_timer = _Timer.__new__
 
-    The same attributes and the same entry on the engine's queue (time ``now + delay``, normal
-    priority, the next event id), so the engine cannot tell the difference.
+
+def _timeout(env, delay: float, callbacks: tuple, value, args: tuple = ()) -> None:
+    """Schedule a ``_Timer`` due ``delay`` from now: as a ``Timeout``, but one object.
+
+    The same entry on the engine's queue as simpy's ``Timeout`` (time ``now + delay``, normal
+    priority, the next event id), so the order of events, and the event log, are unchanged.
     """
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    event = _new_event(Timeout)
-    event.env = env
-    event.callbacks = [callback]
-    event._value = value  # noqa: SLF001 (as Timeout.__init__)
-    event._delay = delay  # noqa: SLF001
-    event._ok = True  # noqa: SLF001
+    timer = _new_timer(_Timer)
+    timer.callbacks = callbacks
+    timer._value = value  # noqa: SLF001
+    timer.args = args
     # ``event_queue.push`` written in place (one Python call fewer on every timeout).
     time = env._now + delay  # noqa: SLF001
     if time < env._edge:  # noqa: SLF001
-        heappush(env._queue, (time, NORMAL, next(env._eid), event))  # noqa: SLF001
+        heappush(env._queue, (time, NORMAL, next(env._eid), timer))  # noqa: SLF001
     else:
-        env._park((time, NORMAL, next(env._eid), event))  # noqa: SLF001
+        env._park((time, NORMAL, next(env._eid), timer))  # noqa: SLF001
 
 
-def _call(event: Timeout) -> None:
-    then, args = event._value  # noqa: SLF001 (the timeout's own value, set by ``after``)
-    then(*args)
+def _call(timer: _Timer) -> None:
+    timer._value(*timer.args)  # noqa: SLF001 (the call ``after`` gave the timer)
+
+
+#: The callbacks of every ``after`` timer (one tuple, shared).
+_AFTER_CALLBACKS = (_call,)
 
 
 def after(env, days: float, then: Callable, *args) -> None:
-    """Call ``then(*args)`` when ``days`` have passed (one timeout event).
+    """Call ``then(*args)`` when ``days`` have passed (one timer event).
 
-    The call travels as the timeout's value and one module-level callback makes it, rather than a
-    new closure per stage (about 33,000 a replication). It calls ``_timeout`` rather than
-    repeating its statements: a second copy of simpy's ``Timeout`` internals would save about
-    0.35% of a replication, too little to keep two copies in step.
+    The call travels in the timer and one module-level callback makes it, rather than a new
+    closure per stage (about 33,000 a replication). It calls ``_timeout`` rather than repeating
+    its statements: a second copy would save about 0.35% of a replication, too little to keep
+    two copies in step.
     """
-    _timeout(env, days, (then, args), _call)
+    _timeout(env, days, _AFTER_CALLBACKS, then, args)
 
 
 class _Soon(Event):
@@ -125,17 +148,18 @@ def arrivals(env, days: np.ndarray, arrive: Callable[[int], None],
     """
     pending = iter(zip(range(len(days)) if indices is None else indices.tolist(), days.tolist()))
 
-    def next_arrival(event: Event | None = None) -> None:
-        if event is not None:
-            arrive(event._value)  # noqa: SLF001 (not the ``value`` property: a Python call)
+    def next_arrival(timer: _Timer | None = None) -> None:
+        if timer is not None:
+            arrive(timer._value)  # noqa: SLF001 (the arrival's index)
         upcoming = next(pending, None)
         if upcoming is not None:
             index, day = upcoming
             # ``env._now`` rather than the ``now`` property (a Python call per arrival). The
             # delay is ``day - now``, which the queue turns back into ``now + (day - now)``, as
             # a ``Timeout`` did: keeping the arithmetic keeps every arrival's time to the bit.
-            _timeout(env, day - env._now, index, next_arrival)
+            _timeout(env, day - env._now, callbacks, index)
 
+    callbacks = (next_arrival,)
     next_arrival()
 
 
