@@ -109,6 +109,15 @@ def _fresh(function, *args):
 
 
 # --------------------------------------------------------------------------- measurements
+def write_results(folder: Path, kind: str, results: dict, text: str) -> Path:
+    """Write ``results`` as ``folder/<kind>-<time>.json`` and ``text`` beside it as ``.md``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"{kind}-{datetime.now():%Y%m%d-%H%M%S}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    stem.with_suffix(".md").write_text(text)
+    return stem
+
+
 def _median(rows, key):
     return statistics.median(row[key] for row in rows)
 
@@ -395,10 +404,7 @@ def main(argv=None) -> int:
     results["benchmark_seconds"] = time.perf_counter() - started
     text = markdown(results) + (f"Load average after: {results['machine']['load_after']}; "
                                 f"the benchmark took {results['benchmark_seconds']:.0f} s.\n")
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    stem.with_suffix(".md").write_text(text)
+    stem = write_results(args.out, "bench", results, text)
     (args.out / "latest.md").write_text(text)
     print(text)
     print(f"Written: {stem}.md and .json", file=sys.stderr)

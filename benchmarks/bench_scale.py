@@ -22,7 +22,6 @@ asserted in tests: read them here, on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -37,7 +36,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 # workers inherit this path).
 sys.path.insert(0, str(REPO))
 
-from bench_model import _fresh, measure_model  # noqa: E402 (the benchmarks folder, added above)
+from bench_model import _fresh, measure_model, write_results  # noqa: E402 (the benchmarks folder, added above)
 
 #: The issue's limits: a 16x authority against Southend.
 US_PER_EVENT_RATIO_LIMIT = 1.3
@@ -123,10 +122,7 @@ def main(argv=None) -> int:
                "rows": {f"{factor:g}": rows for factor, rows in found.items()},
                "seconds": time.perf_counter() - started}
     text = markdown(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"scale-{datetime.now():%Y%m%d-%H%M%S}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(text)
+    stem = write_results(args.out, "scale", results, text)
     print(text)
     print(f"Written: {stem}.md and .json ({results['seconds']:.0f} s)", file=sys.stderr)
     return 0

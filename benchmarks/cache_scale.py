@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -191,11 +190,13 @@ def main(argv=None) -> int:
                          for run in runs],
                "grown_functions": grown_functions(runs[0], runs[-1])}
     text = markdown(results)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"cache-{datetime.now():%Y%m%d-%H%M%S}"
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-    stem.with_suffix(".md").write_text(text)
+    # Imported here, not at the top: the process under valgrind loads this module too.
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_model import write_results
+
+    stem = write_results(args.out, "cache", results, text)
     print(text)
+    print(f"Written: {stem}.md and .json", file=sys.stderr)
     return 0
 
 
