@@ -46,6 +46,7 @@ from simpy.events import NORMAL, URGENT, Event
 from simulation.engine.event_queue import push
 from simulation.engine.watchdog import WATCH_EVERY
 
+
 class _Timer:
     """A timeout that makes one call: every event of ``after`` and ``arrivals``.
 
