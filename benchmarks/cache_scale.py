@@ -36,9 +36,13 @@ from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench_model import write_results  # noqa: E402 (the benchmarks folder, added above)
+
 SEED = 20230401
 #: Where the machine's last-level cache is described (size, ways, line).
 _LL_SYSFS = Path("/sys/devices/system/cpu/cpu0/cache")
+#: Where ``/sys`` says nothing (macOS, some containers): this machine's own, 32 MB 16-way.
 _FALLBACK_LL = (32 * 2**20, 16, 64)
 #: Functions listed in the report: the ones whose last-level misses per event grew most.
 TOP_FUNCTIONS = 15
@@ -190,10 +194,6 @@ def main(argv=None) -> int:
                          for run in runs],
                "grown_functions": grown_functions(runs[0], runs[-1])}
     text = markdown(results)
-    # Imported here, not at the top: the process under valgrind loads this module too.
-    sys.path.insert(0, str(REPO / "benchmarks"))
-    from bench_model import write_results
-
     stem = write_results(args.out, "cache", results, text)
     print(text)
     print(f"Written: {stem}.md and .json", file=sys.stderr)
